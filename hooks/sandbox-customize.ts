@@ -1,0 +1,28 @@
+/**
+ * POST /sandbox/customize — which related objects Metacontroller sends with each sync
+ * (SPEC §4.1): the RuntimeEnvironment named by the Sandbox and the SandboxProfile it refers to.
+ * Depends on the spec only, as Metacontroller caches the answer per parent generation.
+ * https://metacontroller.github.io/metacontroller/api/customize.html
+ */
+import type { Sandbox } from "../src/api-types.js";
+import { API_VERSION } from "../src/api-types.js";
+import type { CustomizeRequest, CustomizeResponse, RelatedResourceRule } from "../src/metacontroller.js";
+import { profileNamespace, sandboxRuntimeName } from "../src/sandbox.js";
+
+export function sandboxCustomize(request: CustomizeRequest<Sandbox>): CustomizeResponse {
+  const sandbox = request.parent;
+  const relatedResources: RelatedResourceRule[] = [
+    // Cluster-scoped: a namespaced parent sees it only with hooks version v2.
+    { apiVersion: API_VERSION, resource: "runtimeenvironments", names: [sandboxRuntimeName(sandbox)] },
+  ];
+  const ref = sandbox.spec.profileRef;
+  if (ref !== undefined) {
+    relatedResources.push({
+      apiVersion: API_VERSION,
+      resource: "sandboxprofiles",
+      namespace: profileNamespace(sandbox),
+      names: [ref.name],
+    });
+  }
+  return { relatedResources };
+}

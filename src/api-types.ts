@@ -1,0 +1,161 @@
+/**
+ * The llmsafespace.dev/v1 resources as the hooks see them: validated against `crds/` and with
+ * the CRD defaults applied (the API server applies them too), so a defaulted field is never
+ * undefined here. `crds/*.yaml` is the source of truth; these types mirror it.
+ */
+import type { KubeObject } from "./metacontroller.js";
+
+export const GROUP = "llmsafespace.dev";
+export const API_VERSION = `${GROUP}/v1`;
+
+export type SecurityLevel = "standard" | "high" | "custom";
+export type Protocol = "TCP" | "UDP";
+/** A Kubernetes quantity, as JSON gives it: `512Mi`, `500m`, or a plain integer. */
+export type Quantity = string | number;
+
+export interface PortRule {
+  port: number;
+  /** @default "TCP" */
+  protocol: Protocol;
+}
+
+/** One egress rule: a destination named by `domain`, by `cidr`, or both, on some ports. */
+export interface EgressRule {
+  domain?: string;
+  cidr?: string;
+  ports?: PortRule[];
+}
+
+export interface ResourceSettings {
+  cpu?: Quantity;
+  memory?: Quantity;
+  ephemeralStorage?: Quantity;
+}
+
+export interface SeccompProfileSetting {
+  type: "RuntimeDefault" | "Localhost";
+  localhostProfile?: string;
+}
+
+export interface ProfileRef {
+  name: string;
+  namespace?: string;
+}
+
+export interface SandboxSpec {
+  runtime: string;
+  /** @default "standard" */
+  securityLevel: SecurityLevel;
+  /** Seconds the Sandbox may live once Running. @default 300 */
+  timeout: number;
+  /** @default {} */
+  resources: ResourceSettings & {
+    /** @default false */
+    cpuPinning: boolean;
+  };
+  /** @default {} */
+  networkAccess: {
+    egress?: EgressRule[];
+    /** @default false */
+    ingress: boolean;
+  };
+  /** @default {} */
+  filesystem: {
+    /** @default true */
+    readOnlyRoot: boolean;
+    /** @default ["/tmp", "/workspace"] */
+    writablePaths: string[];
+  };
+  storage?: {
+    /** @default false */
+    persistent: boolean;
+    /** @default "5Gi" */
+    volumeSize: Quantity;
+    storageClass?: string;
+  };
+  /** @default {} */
+  securityContext: {
+    /** @default 1000 */
+    runAsUser: number;
+    /** @default 1000 */
+    runAsGroup: number;
+    seccompProfile?: SeccompProfileSetting;
+  };
+  profileRef?: ProfileRef;
+}
+
+export type ConditionStatus = "True" | "False" | "Unknown";
+
+/** A status condition, as metav1.Condition. */
+export interface Condition {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+}
+
+export type SandboxPhase = "Pending" | "Creating" | "Running" | "Terminated" | "Terminating" | "Failed";
+
+export interface WarmPodRef {
+  name: string;
+  namespace: string;
+  pool: string;
+}
+
+export interface SandboxStatus {
+  phase?: SandboxPhase;
+  conditions?: Condition[];
+  podName?: string;
+  podNamespace?: string;
+  endpoint?: string;
+  startTime?: string;
+  warmPodRef?: WarmPodRef;
+  observedGeneration?: number;
+}
+
+export interface Sandbox extends KubeObject {
+  spec: SandboxSpec;
+  status?: SandboxStatus;
+}
+
+export type SecurityFeature = "seccomp" | "apparmor" | "gvisor" | "no-new-privs";
+
+export interface RuntimeEnvironment extends KubeObject {
+  spec: {
+    image: string;
+    language: string;
+    version?: string;
+    tags?: string[];
+    preInstalledPackages?: string[];
+    packageManager?: string;
+    securityFeatures?: SecurityFeature[];
+    resourceRequirements?: {
+      minCpu?: Quantity;
+      minMemory?: Quantity;
+      recommendedCpu?: Quantity;
+      recommendedMemory?: Quantity;
+    };
+  };
+}
+
+export interface ProfileNetworkPolicy {
+  type: "egress" | "ingress";
+  rules?: EgressRule[];
+}
+
+export interface SandboxProfile extends KubeObject {
+  spec: {
+    language: string;
+    securityLevel?: SecurityLevel;
+    /** A Localhost seccomp profile, relative to the kubelet's seccomp root. */
+    seccompProfile?: string;
+    networkPolicies?: ProfileNetworkPolicy[];
+    preInstalledPackages?: string[];
+    resourceDefaults?: ResourceSettings;
+    filesystemConfig?: {
+      readOnlyPaths?: string[];
+      writablePaths?: string[];
+    };
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * The express app: routes, body handling, validation, metrics and the one error handler.
+ * Built by a factory that does not listen, so tests drive it in-process.
+ */
+import express, { type NextFunction, type Request, type Response } from "express";
+import secureJson from "secure-json-parse";
+import { sandboxCustomize } from "../hooks/sandbox-customize.js";
+import { sandboxFinalize } from "../hooks/sandbox-finalize.js";
+import { sandboxSync } from "../hooks/sandbox-sync.js";
+import type { Sandbox } from "./api-types.js";
+import type { WarmPodClaimer } from "./claimer.js";
+import type { Config } from "./config.js";
+import { HttpError } from "./errors.js";
+import type { Logger } from "./log.js";
+import type { CustomizeRequest, HookRequest } from "./metacontroller.js";
+import type { Metrics, Outcome } from "./metrics.js";
+import type { RequestValidators } from "./validation.js";
+
+export interface AppDeps {
+  config: Config;
+  validators: RequestValidators;
+  claimer: WarmPodClaimer;
+  clock: () => Date;
+  logger: Logger;
+  metrics: Metrics;
+  /** False while starting or draining: `/readyz` fails so no new traffic is sent. */
+  isReady?: () => boolean;
+}
+
+type Hook = (body: unknown, now: Date) => unknown;
+
+function hooks(deps: AppDeps): Record<string, Hook> {
+  const { config, claimer } = deps;
+  return {
+    "sandbox/customize": (body) => sandboxCustomize(body as CustomizeRequest<Sandbox>),
+    "sandbox/sync": (body, now) => sandboxSync(body as HookRequest<Sandbox>, { config, claimer, now }),
+    "sandbox/finalize": (body, now) => sandboxFinalize(body as HookRequest<Sandbox>, { now }),
+  };
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", (_req, res) => {
+    const ready = deps.isReady?.() ?? true;
+    res.status(ready ? 200 : 503).json({ status: ready ? "ok" : "not ready" });
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  // Read every hook body as bytes whatever its type, so a wrong content type gets our own
+  // answer, and parse it ourselves with prototype-poisoning checks.
+  const readBody = express.raw({ type: () => true, limit: deps.config.bodyLimitBytes });
+  for (const [name, hook] of Object.entries(hooks(deps))) {
+    app.post(`/${name}`, observe(deps, name), readBody, async (req: Request, res: Response) => {
+      const body = parseJson(req);
+      const validated = deps.validators.validate(name, body);
+      if (!validated.ok) throw new HttpError(400, `Invalid ${name} request`, validated.details);
+      res.json(await hook(validated.value, deps.clock()));
+    });
+  }
+
+  app.use((req: Request) => {
+    throw new HttpError(404, `No route for ${req.method} ${req.path}`);
+  });
+  app.use(errorHandler(deps.logger));
+  return app;
+}
+
+function parseJson(req: Request): unknown {
+  if (!req.is("application/json")) {
+    throw new HttpError(415, `Content-Type must be application/json, got ${req.get("content-type") ?? "none"}`);
+  }
+  const raw: unknown = req.body;
+  if (!Buffer.isBuffer(raw) || raw.length === 0) throw new HttpError(400, "Request body is empty; expected a JSON object");
+  try {
+    return secureJson.parse(raw, null, { protoAction: "error", constructorAction: "error" });
+  } catch (error) {
+    throw new HttpError(400, `Request body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Counts and times each hook request by how it ended. */
+function observe(deps: AppDeps, hook: string) {
+  return (_req: Request, res: Response, next: NextFunction) => {
+    const end = deps.metrics.hookDuration.startTimer({ hook });
+    res.on("finish", () => {
+      const outcome: Outcome = res.statusCode < 400 ? "ok" : res.statusCode < 500 ? "invalid" : "error";
+      end({ outcome });
+      deps.metrics.hookRequests.inc({ hook, outcome });
+    });
+    next();
+  };
+}
+
+/**
+ * The one error handler. Bad input → 4xx with `{error, details}`; anything else → 500, logged,
+ * and Metacontroller retries. Never a 200 with half an answer.
+ */
+function errorHandler(logger: Logger) {
+  return (error: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const status = clientStatus(error);
+    if (status !== undefined) {
+      const details = error instanceof HttpError ? error.details : [];
+      logger.debug({ path: req.path, status, error: (error as Error).message, details }, "Rejected request");
+      res.status(status).json({ error: (error as Error).message, details });
+      return;
+    }
+    logger.error({ path: req.path, err: error }, "Failed to answer request");
+    res.status(500).json({ error: "Internal error while answering the hook; Metacontroller will retry", details: [] });
+  };
+}
+
+/** The 4xx status of an error that the client caused (ours, or body-parser's), else undefined. */
+function clientStatus(error: unknown): number | undefined {
+  if (error instanceof HttpError) return error.status;
+  if (typeof error === "object" && error !== null) {
+    const { status, expose } = error as { status?: unknown; expose?: unknown };
+    if (typeof status === "number" && status >= 400 && status < 500 && expose === true) return status;
+  }
+  return undefined;
+}

@@ -1,0 +1,63 @@
+/**
+ * Condition types and reasons (PascalCase, as Kubernetes API conventions ask), and the one rule
+ * for carrying a condition over from the parent's current status.
+ */
+import type { Condition, ConditionStatus } from "./api-types.js";
+
+export const ConditionType = {
+  Ready: "Ready",
+  WarmPodClaimed: "WarmPodClaimed",
+  EgressDomainsEnforced: "EgressDomainsEnforced",
+  Expired: "Expired",
+} as const;
+
+export const Reason = {
+  // Ready
+  PodRunning: "PodRunning",
+  PodNotReady: "PodNotReady",
+  PodPending: "PodPending",
+  PodFailed: "PodFailed",
+  RuntimeNotFound: "RuntimeNotFound",
+  ProfileNotFound: "ProfileNotFound",
+  RuntimeNotSupported: "RuntimeNotSupported",
+  SeccompProfileRequired: "SeccompProfileRequired",
+  Terminating: "Terminating",
+  // WarmPodClaimed
+  NotRequested: "NotRequested",
+  Claimed: "Claimed",
+  ClaimingDisabled: "ClaimingDisabled",
+  WarmPodIncompatible: "WarmPodIncompatible",
+  NoWarmPodAvailable: "NoWarmPodAvailable",
+  ClaimError: "ClaimError",
+  // EgressDomainsEnforced
+  NoDomainRules: "NoDomainRules",
+  NetworkPolicyCannotMatchDomains: "NetworkPolicyCannotMatchDomains",
+  EnforcedByFqdnPolicy: "EnforcedByFqdnPolicy",
+  // Expired
+  WithinTimeout: "WithinTimeout",
+  TimeoutExceeded: "TimeoutExceeded",
+} as const;
+
+export interface ConditionInput {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+}
+
+/**
+ * The condition to report, keeping the previous `lastTransitionTime` unless the status flipped,
+ * as apimachinery's `meta.SetStatusCondition` does. A fresh timestamp on every sync would make
+ * the status differ each time and Metacontroller would write it forever.
+ */
+export function carryCondition(previous: readonly Condition[] | undefined, next: ConditionInput, now: Date): Condition {
+  const old = previous?.find((c) => c.type === next.type);
+  const lastTransitionTime =
+    old !== undefined && old.status === next.status ? old.lastTransitionTime : formatTime(now);
+  return { ...next, lastTransitionTime };
+}
+
+/** RFC 3339 with second precision, the form metav1.Time serialises to. */
+export function formatTime(time: Date): string {
+  return time.toISOString().replace(/\.\d{3}Z$/, "Z");
+}

@@ -1,0 +1,138 @@
+/**
+ * The server's configuration: read from the environment in this one place, validated at start,
+ * every key with a default. Nothing else reads `process.env`.
+ */
+
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+export type FqdnProvider = "none" | "cilium";
+
+/** What a sandbox's NetworkPolicies need to know about the cluster. */
+export interface NetworkConfig {
+  /** Namespace labels of the LLMSafeSpace API service. @default {"kubernetes.io/metadata.name": "llmsafespace"} */
+  apiNamespaceSelector: Record<string, string>;
+  /** Pod labels of the LLMSafeSpace API service. @default {app: "llmsafespace", component: "api"} */
+  apiPodSelector: Record<string, string>;
+  /** Namespace labels of the cluster DNS. @default {"kubernetes.io/metadata.name": "kube-system"} */
+  dnsNamespaceSelector: Record<string, string>;
+  /** Pod labels of the cluster DNS. @default {"k8s-app": "kube-dns"} */
+  dnsPodSelector: Record<string, string>;
+  /**
+   * Who enforces egress by domain. `none`: plain NetworkPolicies, which cannot match a domain;
+   * `cilium`: a CiliumNetworkPolicy with `toFQDNs`. @default "none"
+   */
+  fqdnProvider: FqdnProvider;
+}
+
+/** What the pod builder needs to know about the cluster. */
+export interface PodConfig {
+  /** RuntimeClass of `high` sandboxes. @default "gvisor" */
+  gvisorRuntimeClass: string;
+}
+
+export interface Config {
+  /** @default 8080 */
+  port: number;
+  /** @default "info" */
+  logLevel: LogLevel;
+  /** Largest request body accepted, in bytes. @default 67108864 (64 MiB) */
+  bodyLimitBytes: number;
+  network: NetworkConfig;
+  pod: PodConfig;
+}
+
+/** Thrown when the environment holds a value the server cannot use; lists every problem at once. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+const FQDN_PROVIDERS: readonly FqdnProvider[] = ["none", "cilium"];
+
+// Label syntax: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set
+const LABEL_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Reads and validates the configuration; throws {@link ConfigError} naming every bad variable. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const problems: string[] = [];
+  const oneOf =
+    <T extends string>(allowed: readonly T[]) =>
+    (raw: string): T | Error => {
+      return (allowed as readonly string[]).includes(raw)
+        ? (raw as T)
+        : new Error(`must be one of ${allowed.join(", ")}`);
+    };
+  const checked = <T>(name: string, fallback: T, parse: (raw: string) => T | Error): T => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === "") return fallback;
+    const parsed = parse(raw.trim());
+    if (parsed instanceof Error) {
+      problems.push(`${name}=${JSON.stringify(raw)}: ${parsed.message}`);
+      return fallback;
+    }
+    return parsed;
+  };
+  const config: Config = {
+    port: checked("PORT", 8080, integerIn(1, 65535)),
+    logLevel: checked("LOG_LEVEL", "info", oneOf(LOG_LEVELS)),
+    bodyLimitBytes: checked("BODY_LIMIT_BYTES", 64 * 1024 * 1024, integerIn(1024, 1024 * 1024 * 1024)),
+    network: {
+      apiNamespaceSelector: checked(
+        "API_NAMESPACE_SELECTOR",
+        { "kubernetes.io/metadata.name": "llmsafespace" },
+        parseSelector,
+      ),
+      apiPodSelector: checked("API_POD_SELECTOR", { app: "llmsafespace", component: "api" }, parseSelector),
+      dnsNamespaceSelector: checked(
+        "DNS_NAMESPACE_SELECTOR",
+        { "kubernetes.io/metadata.name": "kube-system" },
+        parseSelector,
+      ),
+      dnsPodSelector: checked("DNS_POD_SELECTOR", { "k8s-app": "kube-dns" }, parseSelector),
+      fqdnProvider: checked("FQDN_PROVIDER", "none", oneOf(FQDN_PROVIDERS)),
+    },
+    pod: {
+      gvisorRuntimeClass: checked("GVISOR_RUNTIME_CLASS", "gvisor", (raw) =>
+        DNS_LABEL.test(raw) ? raw : new Error("must be a RuntimeClass name (a DNS-1123 label)"),
+      ),
+    },
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function integerIn(min: number, max: number) {
+  return (raw: string): number | Error => {
+    if (!/^\d+$/.test(raw)) return new Error(`must be a whole number from ${min} to ${max}`);
+    const value = Number(raw);
+    return value >= min && value <= max ? value : new Error(`must be from ${min} to ${max}`);
+  };
+}
+
+/**
+ * `key=value,key2=value2` → a matchLabels map. Only equality: a NetworkPolicy peer built from it
+ * must mean exactly what the operator wrote.
+ */
+export function parseSelector(raw: string): Record<string, string> | Error {
+  const selector: Record<string, string> = {};
+  for (const term of raw.split(",")) {
+    const match = /^\s*([^=\s]+)\s*=\s*([^=\s]*)\s*$/.exec(term);
+    if (match === null) {
+      return new Error(`"${term.trim()}" is not key=value; write a selector like app=llmsafespace,component=api`);
+    }
+    const [, key = "", value = ""] = match;
+    if (!LABEL_NAME.test(key)) return new Error(`"${key}" is not a valid label key`);
+    if (!LABEL_VALUE.test(value)) return new Error(`"${value}" is not a valid label value`);
+    selector[key] = value;
+  }
+  return selector;
+}
+
+/** The defaults: what `npm start` runs with on a machine with nothing configured. */
+export function defaultConfig(): Config {
+  return loadConfig({});
+}

@@ -1,0 +1,80 @@
+/**
+ * Label keys, annotation keys and child names (SPEC §3). One place, so a selector and the
+ * label it selects can never drift apart.
+ */
+import { createHash } from "node:crypto";
+
+export const LABEL_APP = "app";
+export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
+export const LABEL_COMPONENT = "component";
+export const LABEL_SANDBOX_ID = "sandbox-id";
+export const LABEL_SANDBOX_UID = "sandbox-uid";
+export const LABEL_POOL = "pool";
+export const LABEL_RUNTIME = "runtime";
+export const LABEL_SECURITY_LEVEL = "security-level";
+export const LABEL_WARM_STATE = "llmsafespace.dev/warm-state";
+export const LABEL_CLAIMED_BY = "llmsafespace.dev/claimed-by";
+
+export const APP = "llmsafespace";
+export const MANAGED_BY = "llmsafespace-hooks";
+
+export const ANNOTATION_USE_WARM_POD = "llmsafespace.dev/use-warm-pod";
+export const ANNOTATION_WARM_POD_RUNTIME = "llmsafespace.dev/warm-pod-runtime";
+export const ANNOTATION_WARM_POD_SECURITY_LEVEL = "llmsafespace.dev/warm-pod-security-level";
+export const ANNOTATION_ALLOWED_DOMAINS = "llmsafespace.dev/allowed-domains";
+export const ANNOTATION_CPU_PINNING = "cpu-pinning.llmsafespace.dev/enabled";
+export const ANNOTATION_CLAIMED_AT = "llmsafespace.dev/claimed-at";
+
+/** Kubernetes caps label values and DNS-1123 labels (Service names) at 63 characters. */
+const MAX_NAME = 63;
+const HASH_LENGTH = 8;
+
+/**
+ * A DNS-1123 label (≤ 63 characters, `[a-z0-9-]`, alphanumeric at both ends) made from `parts`
+ * joined by `-`. When the joined name is too long or holds characters a label may not (a Sandbox
+ * name may contain `.`), it is cut and given a stable hash suffix of the *whole* name, so two
+ * different inputs never share a result and the same input always gives the same one.
+ */
+export function dnsLabel(...parts: string[]): string {
+  const full = parts.join("-");
+  const clean = full.replace(/[^a-z0-9-]/g, "-");
+  if (clean === full && full.length <= MAX_NAME && /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/.test(full)) {
+    return full;
+  }
+  const hash = createHash("sha256").update(full).digest("hex").slice(0, HASH_LENGTH);
+  const head = clean
+    .slice(0, MAX_NAME - HASH_LENGTH - 1)
+    .replace(/^-+/, "")
+    .replace(/-+$/, "");
+  return head === "" ? hash : `${head}-${hash}`;
+}
+
+/** A label value for a name that may be longer than a label value allows (SPEC §3). */
+export function labelValue(name: string): string {
+  return dnsLabel(name);
+}
+
+/** `python:3.10` → `python-3.10`: the RuntimeEnvironment name and the `runtime` label. */
+export function runtimeName(runtime: string): string {
+  return runtime.replaceAll(":", "-");
+}
+
+/** The labels every child of ours carries. */
+export function commonLabels(): Record<string, string> {
+  return { [LABEL_APP]: APP, [LABEL_MANAGED_BY]: MANAGED_BY };
+}
+
+/** The labels that tie a child to its Sandbox; Services and NetworkPolicies select on `sandbox-id`. */
+export function sandboxLabels(sandbox: { name: string; uid: string }): Record<string, string> {
+  return {
+    ...commonLabels(),
+    [LABEL_COMPONENT]: "sandbox",
+    [LABEL_SANDBOX_ID]: labelValue(sandbox.name),
+    [LABEL_SANDBOX_UID]: sandbox.uid,
+  };
+}
+
+/** The selector of every Service and NetworkPolicy of a Sandbox: it also matches a claimed warm pod. */
+export function sandboxSelector(sandboxName: string): Record<string, string> {
+  return { [LABEL_SANDBOX_ID]: labelValue(sandboxName) };
+}

@@ -1,0 +1,271 @@
+/**
+ * The NetworkPolicies of a sandbox (SPEC §4.3): deny everything, then allow exactly what was
+ * asked for. Kubernetes NetworkPolicies are allow-lists that add up, so each policy below only
+ * ever opens a path; `default-deny` closes the rest.
+ * https://kubernetes.io/docs/concepts/services-networking/network-policies/
+ */
+import type { EgressRule, PortRule } from "./api-types.js";
+import type { NetworkConfig } from "./config.js";
+import { ANNOTATION_ALLOWED_DOMAINS, dnsLabel } from "./labels.js";
+import { SANDBOX_PORT } from "./pod.js";
+
+/**
+ * Where a domain rule may go when plain NetworkPolicies enforce it: the public internet on the
+ * rule's ports. Private, shared, loopback and link-local ranges stay closed, so a domain rule
+ * never opens the cluster network or the cloud metadata service (169.254.169.254).
+ */
+export const PUBLIC_IPV4 = {
+  cidr: "0.0.0.0/0",
+  except: ["10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"],
+} as const;
+
+type LabelSelector = { matchLabels?: Record<string, string> };
+
+/**
+ * networking.k8s.io/v1 NetworkPolicy, the fields this project sets. Our own type, not
+ * client-node's `NetworkPolicy`: that one renames the wire field `from` to `_from`.
+ */
+export interface NetworkPolicy {
+  apiVersion: "networking.k8s.io/v1";
+  kind: "NetworkPolicy";
+  metadata: { name: string; namespace: string; labels: Record<string, string>; annotations?: Record<string, string> };
+  spec: {
+    podSelector: LabelSelector;
+    policyTypes: ("Ingress" | "Egress")[];
+    ingress?: { from: NetworkPolicyPeer[]; ports?: NetworkPolicyPort[] }[];
+    egress?: { to: NetworkPolicyPeer[]; ports?: NetworkPolicyPort[] }[];
+  };
+}
+
+interface NetworkPolicyPeer {
+  namespaceSelector?: LabelSelector;
+  podSelector?: LabelSelector;
+  ipBlock?: { cidr: string; except?: string[] };
+}
+
+interface NetworkPolicyPort {
+  port: number;
+  protocol: "TCP" | "UDP";
+}
+
+/** A CiliumNetworkPolicy (cilium.io/v2): only the fields this project sets. */
+export interface CiliumNetworkPolicy {
+  apiVersion: "cilium.io/v2";
+  kind: "CiliumNetworkPolicy";
+  metadata: { name: string; namespace: string; labels: Record<string, string>; annotations?: Record<string, string> };
+  spec: {
+    endpointSelector: { matchLabels: Record<string, string> };
+    egress: CiliumEgressRule[];
+  };
+}
+
+interface CiliumEgressRule {
+  toFQDNs?: ({ matchName: string } | { matchPattern: string })[];
+  toEndpoints?: { matchLabels: Record<string, string> }[];
+  toPorts?: { ports: { port: string; protocol: string }[]; rules?: { dns: { matchPattern: string }[] } }[];
+}
+
+export type NetworkChild = NetworkPolicy | CiliumNetworkPolicy;
+
+export interface NetworkPoliciesInput {
+  /** The Sandbox's name: every policy is named `sandbox-<name>-<purpose>`. */
+  sandboxName: string;
+  namespace: string;
+  labels: Record<string, string>;
+  /** The sandbox's pods (`sandbox-id`). */
+  podSelector: Record<string, string>;
+  /** The Sandbox's egress rules followed by its profile's. */
+  egress: readonly EgressRule[];
+  /** Ingress from any pod in the cluster to 8080 (`networkAccess.ingress`). */
+  ingressFromCluster: boolean;
+  /** The profile's ingress rules: only their `cidr` can name a source. */
+  profileIngress: readonly EgressRule[];
+  config: NetworkConfig;
+}
+
+export interface NetworkPolicies {
+  children: NetworkChild[];
+  /** The domains of rules that name a domain and no CIDR, sorted, once each. */
+  domains: string[];
+  /** Whether those domains are enforced as names (true only with an FQDN-aware provider). */
+  domainsEnforced: boolean;
+}
+
+/** All the network children of one sandbox, in a fixed order. */
+export function sandboxNetworkPolicies(input: NetworkPoliciesInput): NetworkPolicies {
+  const name = (...purpose: string[]) => dnsLabel("sandbox", input.sandboxName, ...purpose);
+  const base = (purpose: string) => ({
+    name: name(purpose),
+    namespace: input.namespace,
+    labels: input.labels,
+  });
+  const podSelector = { matchLabels: input.podSelector };
+  const apiPeer: NetworkPolicyPeer = {
+    namespaceSelector: { matchLabels: input.config.apiNamespaceSelector },
+    podSelector: { matchLabels: input.config.apiPodSelector },
+  };
+  const dnsPeer: NetworkPolicyPeer = {
+    namespaceSelector: { matchLabels: input.config.dnsNamespaceSelector },
+    podSelector: { matchLabels: input.config.dnsPodSelector },
+  };
+  const useCilium = input.config.fqdnProvider === "cilium";
+
+  const children: NetworkChild[] = [
+    {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: base("default-deny"),
+      spec: { podSelector, policyTypes: ["Ingress", "Egress"] },
+    },
+    {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: base("api-access"),
+      spec: {
+        podSelector,
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [{ from: [apiPeer], ports: [{ port: SANDBOX_PORT, protocol: "TCP" }] }],
+        egress: [{ to: [apiPeer] }],
+      },
+    },
+    {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: base("dns-access"),
+      spec: {
+        podSelector,
+        policyTypes: ["Egress"],
+        egress: [
+          {
+            to: [dnsPeer],
+            ports: [
+              { port: 53, protocol: "UDP" },
+              { port: 53, protocol: "TCP" },
+            ],
+          },
+        ],
+      },
+    },
+  ];
+
+  const domains: string[] = [];
+  input.egress.forEach((rule, index) => {
+    const metadata = base(`egress-${index}`);
+    if (rule.cidr !== undefined) {
+      // The CIDR is enforceable as it is and bounds the rule; a domain beside it only labels it.
+      children.push(egressPolicy(metadata, podSelector, { ipBlock: { cidr: rule.cidr } }, rule.ports, rule.domain));
+    } else if (rule.domain !== undefined) {
+      domains.push(rule.domain);
+      children.push(
+        useCilium
+          ? fqdnPolicy(metadata, input.podSelector, rule.domain, rule.ports, input.config)
+          : egressPolicy(
+              metadata,
+              podSelector,
+              { ipBlock: { cidr: PUBLIC_IPV4.cidr, except: [...PUBLIC_IPV4.except] } },
+              rule.ports,
+              rule.domain,
+            ),
+      );
+    }
+  });
+
+  if (input.ingressFromCluster) {
+    children.push({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: base("ingress"),
+      spec: {
+        podSelector,
+        policyTypes: ["Ingress"],
+        // An empty namespaceSelector selects every namespace, so: any pod in the cluster.
+        ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ port: SANDBOX_PORT, protocol: "TCP" }] }],
+      },
+    });
+  }
+  input.profileIngress.forEach((rule, index) => {
+    if (rule.cidr === undefined) return;
+    children.push({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: base(`ingress-${index}`),
+      spec: {
+        podSelector,
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [{ ipBlock: { cidr: rule.cidr } }], ...portsOf(rule.ports) }],
+      },
+    });
+  });
+
+  const unique = [...new Set(domains)].sort();
+  return { children, domains: unique, domainsEnforced: unique.length === 0 || useCilium };
+}
+
+function egressPolicy(
+  metadata: { name: string; namespace: string; labels: Record<string, string> },
+  podSelector: { matchLabels: Record<string, string> },
+  peer: NetworkPolicyPeer,
+  ports: readonly PortRule[] | undefined,
+  domain: string | undefined,
+): NetworkPolicy {
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: domain !== undefined ? { ...metadata, annotations: { [ANNOTATION_ALLOWED_DOMAINS]: domain } } : metadata,
+    spec: { podSelector, policyTypes: ["Egress"], egress: [{ to: [peer], ...portsOf(ports) }] },
+  };
+}
+
+/** Omitting `ports` allows every port to the peer, which is what a rule without ports means. */
+function portsOf(ports: readonly PortRule[] | undefined): { ports?: NetworkPolicyPort[] } {
+  if (ports === undefined || ports.length === 0) return {};
+  return { ports: ports.map((p) => ({ port: p.port, protocol: p.protocol })) };
+}
+
+/**
+ * A Cilium policy that allows one domain by name. Cilium learns a name's addresses by watching
+ * DNS answers, so the policy also sends the pod's DNS through Cilium's DNS proxy.
+ * https://docs.cilium.io/en/stable/security/policy/language/#dns-based
+ */
+function fqdnPolicy(
+  metadata: { name: string; namespace: string; labels: Record<string, string> },
+  podSelector: Record<string, string>,
+  domain: string,
+  ports: readonly PortRule[] | undefined,
+  config: NetworkConfig,
+): CiliumNetworkPolicy {
+  const dnsEndpoint: Record<string, string> = { ...config.dnsPodSelector };
+  for (const [key, value] of Object.entries(config.dnsNamespaceSelector)) {
+    dnsEndpoint[`io.cilium.k8s.namespace.labels.${key}`] = value;
+  }
+  const toPorts =
+    ports === undefined || ports.length === 0
+      ? {}
+      : { toPorts: [{ ports: ports.map((p) => ({ port: String(p.port), protocol: p.protocol })) }] };
+  return {
+    apiVersion: "cilium.io/v2",
+    kind: "CiliumNetworkPolicy",
+    metadata: { ...metadata, annotations: { [ANNOTATION_ALLOWED_DOMAINS]: domain } },
+    spec: {
+      endpointSelector: { matchLabels: podSelector },
+      egress: [
+        {
+          toEndpoints: [{ matchLabels: dnsEndpoint }],
+          toPorts: [
+            {
+              ports: [
+                { port: "53", protocol: "UDP" },
+                { port: "53", protocol: "TCP" },
+              ],
+              rules: { dns: [{ matchPattern: "*" }] },
+            },
+          ],
+        },
+        {
+          toFQDNs: [domain.startsWith("*.") ? { matchPattern: domain } : { matchName: domain }],
+          ...toPorts,
+        },
+      ],
+    },
+  };
+}

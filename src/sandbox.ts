@@ -1,0 +1,160 @@
+/**
+ * What the three sandbox hooks share: reading a Sandbox's related objects and observed pods, and
+ * the pieces of its status.
+ */
+import type {
+  Condition,
+  RuntimeEnvironment,
+  Sandbox,
+  SandboxProfile,
+  SandboxStatus,
+  SecurityLevel,
+} from "./api-types.js";
+import { API_VERSION } from "./api-types.js";
+import { ConditionType, Reason, carryCondition, type ConditionInput } from "./conditions.js";
+import {
+  ANNOTATION_USE_WARM_POD,
+  ANNOTATION_WARM_POD_RUNTIME,
+  ANNOTATION_WARM_POD_SECURITY_LEVEL,
+  LABEL_COMPONENT,
+  LABEL_POOL,
+  runtimeName,
+} from "./labels.js";
+import { compareStrings, objectsOfKind, type ObjectMap } from "./metacontroller.js";
+import { isPodReady, podReadyCondition, type ObservedPod } from "./observed.js";
+import type { PodFailure } from "./pod.js";
+
+/** The RuntimeEnvironment a Sandbox runs on: `python:3.10` → `python-3.10`. */
+export function sandboxRuntimeName(sandbox: Sandbox): string {
+  return runtimeName(sandbox.spec.runtime);
+}
+
+/** The namespace of the SandboxProfile a Sandbox names: its own unless the ref says otherwise. */
+export function profileNamespace(sandbox: Sandbox): string {
+  return sandbox.spec.profileRef?.namespace ?? sandbox.metadata.namespace ?? "";
+}
+
+export interface SandboxRelated {
+  runtime: RuntimeEnvironment;
+  profile?: SandboxProfile;
+}
+
+/** The related objects a Sandbox needs, or why it cannot have them (SPEC §4.2). */
+export function findRelated(sandbox: Sandbox, related: ObjectMap): SandboxRelated | PodFailure {
+  const rteName = sandboxRuntimeName(sandbox);
+  const runtime = objectsOfKind<RuntimeEnvironment>(related, API_VERSION, "RuntimeEnvironment").find(
+    (r) => r.metadata.name === rteName,
+  );
+  if (runtime === undefined) {
+    return {
+      reason: Reason.RuntimeNotFound,
+      message:
+        `RuntimeEnvironment "${rteName}" (from spec.runtime "${sandbox.spec.runtime}") was not found. ` +
+        `Create it, or set spec.runtime to one listed by "kubectl get runtimeenvironments".`,
+    };
+  }
+  const ref = sandbox.spec.profileRef;
+  if (ref === undefined) return { runtime };
+  const namespace = profileNamespace(sandbox);
+  const profile = objectsOfKind<SandboxProfile>(related, API_VERSION, "SandboxProfile").find(
+    (p) => p.metadata.name === ref.name && p.metadata.namespace === namespace,
+  );
+  if (profile === undefined) {
+    return {
+      reason: Reason.ProfileNotFound,
+      message:
+        `SandboxProfile "${namespace}/${ref.name}" (from spec.profileRef) was not found. ` +
+        `Create it, or fix spec.profileRef ("kubectl get sandboxprofiles -n ${namespace}").`,
+    };
+  }
+  return { runtime, profile };
+}
+
+/** What a Sandbox asks of the warm pools, from its annotations (kept from the seed). */
+export interface WarmRequest {
+  runtime: string;
+  securityLevel: SecurityLevel;
+}
+
+export function warmRequest(sandbox: Sandbox): WarmRequest | undefined {
+  const annotations = sandbox.metadata.annotations ?? {};
+  if (annotations[ANNOTATION_USE_WARM_POD] !== "true") return undefined;
+  const level = annotations[ANNOTATION_WARM_POD_SECURITY_LEVEL];
+  return {
+    runtime: nonEmpty(annotations[ANNOTATION_WARM_POD_RUNTIME]) ?? sandbox.spec.runtime,
+    securityLevel: isSecurityLevel(level) ? level : sandbox.spec.securityLevel,
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function isSecurityLevel(value: string | undefined): value is SecurityLevel {
+  return value === "standard" || value === "high" || value === "custom";
+}
+
+/**
+ * The one pod that serves a Sandbox, when more than one is observed: the one its status names,
+ * else a Ready one, else the oldest. The choice must not depend on map order.
+ */
+export function servingPod(pods: readonly ObservedPod[], status: SandboxStatus | undefined): ObservedPod | undefined {
+  const named = pods.find((p) => p.metadata.name === status?.podName);
+  if (named !== undefined) return named;
+  const ready = pods.find(isPodReady);
+  if (ready !== undefined) return ready;
+  return [...pods].sort(
+    (a, b) =>
+      compareStrings(a.metadata.creationTimestamp ?? "", b.metadata.creationTimestamp ?? "") ||
+      compareStrings(a.metadata.name, b.metadata.name),
+  )[0];
+}
+
+/** The pool a pod came from, when it is a claimed warm pod. */
+export function warmPoolOf(pod: ObservedPod | undefined): string | undefined {
+  if (pod?.metadata.labels?.[LABEL_COMPONENT] !== "warmpod") return undefined;
+  return pod.metadata.labels[LABEL_POOL];
+}
+
+/**
+ * When the Sandbox started Running: carried over from its status once set; the first time, the
+ * moment its pod became Ready, as the pod reports it (observed, so the answer is the same on
+ * every sync), or `now` if the pod does not say.
+ */
+export function startTimeOf(status: SandboxStatus | undefined, pod: ObservedPod | undefined, now: string): string | undefined {
+  if (status?.startTime !== undefined) return status.startTime;
+  if (pod === undefined || !isPodReady(pod)) return undefined;
+  return podReadyCondition(pod)?.lastTransitionTime ?? now;
+}
+
+/** Seconds of lifetime left; zero or less once the timeout has passed. */
+export function secondsLeft(startTime: string | undefined, timeoutSeconds: number, now: Date): number | undefined {
+  if (startTime === undefined) return undefined;
+  const started = Date.parse(startTime);
+  if (Number.isNaN(started)) return undefined;
+  return (started + timeoutSeconds * 1000 - now.getTime()) / 1000;
+}
+
+/** Conditions in a fixed order, each with `lastTransitionTime` carried over unless it flipped. */
+export function conditionsOf(
+  previous: SandboxStatus | undefined,
+  inputs: readonly (ConditionInput | undefined)[],
+  now: Date,
+): Condition[] {
+  return inputs
+    .filter((input): input is ConditionInput => input !== undefined)
+    .map((input) => carryCondition(previous?.conditions, input, now));
+}
+
+/** The previous condition of a type, as an input to carry unchanged. */
+export function previousCondition(status: SandboxStatus | undefined, type: string): ConditionInput | undefined {
+  const old = status?.conditions?.find((c) => c.type === type);
+  return old === undefined ? undefined : { type: old.type, status: old.status, reason: old.reason, message: old.message };
+}
+
+export const readyCondition = (status: "True" | "False", reason: string, message: string): ConditionInput => ({
+  type: ConditionType.Ready,
+  status,
+  reason,
+  message,
+});

@@ -1,0 +1,248 @@
+/**
+ * Request validation at the HTTP edge: the Metacontroller envelope plus the parent's schema from
+ * `crds/` (one source). Validation also applies the CRD defaults, as the API server would, so a
+ * hook never sees an undefined field that has a default.
+ *
+ * Observed children are checked only as far as a hook reads them: validating every field of
+ * thousands of observed pods would cost more than the hook itself.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { loadCrdSchemas, type CrdVersionSchemas, type OpenApiSchema } from "./crds.js";
+
+/** A JSON-pointer-free, human path: `parent.spec.securityLevel`. */
+export type ValidationResult<T> = { ok: true; value: T } | { ok: false; details: string[] };
+
+export type Validator = <T>(body: unknown) => ValidationResult<T>;
+
+const MAX_DETAILS = 20;
+
+// RFC 3339, the form metav1.Time takes on the wire.
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+const STRING_MAP = { type: "object", additionalProperties: { type: "string" } } as const;
+
+const OBJECT_META = {
+  type: "object",
+  required: ["name"],
+  properties: {
+    name: { type: "string", minLength: 1 },
+    namespace: { type: "string" },
+    uid: { type: "string" },
+    generation: { type: "integer" },
+    creationTimestamp: { type: "string" },
+    deletionTimestamp: { type: "string" },
+    labels: STRING_MAP,
+    annotations: STRING_MAP,
+  },
+} as const;
+
+/** What the hooks read of an observed Pod. */
+const OBSERVED_POD = {
+  properties: {
+    spec: { type: "object" },
+    status: {
+      type: "object",
+      properties: {
+        phase: { type: "string" },
+        reason: { type: "string" },
+        message: { type: "string" },
+        startTime: { type: "string" },
+        conditions: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["type", "status"],
+            properties: {
+              type: { type: "string" },
+              status: { type: "string" },
+              lastTransitionTime: { type: "string" },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+function kindIs(apiVersion: string, kind: string) {
+  return { properties: { apiVersion: { const: apiVersion }, kind: { const: kind } }, required: ["apiVersion", "kind"] };
+}
+
+/** A whole custom resource of one kind, its spec (and status) straight from the CRD. */
+function resourceSchema(crd: CrdVersionSchemas, requireUid: boolean): OpenApiSchema {
+  const apiVersion = `${crd.group}/${crd.version}`;
+  return {
+    type: "object",
+    required: ["apiVersion", "kind", "metadata", "spec"],
+    properties: {
+      apiVersion: { const: apiVersion },
+      kind: { const: crd.kind },
+      metadata: {
+        ...OBJECT_META,
+        required: ["name", ...(crd.namespaced ? ["namespace"] : []), ...(requireUid ? ["uid"] : [])],
+      },
+      spec: crd.spec,
+      ...(crd.status !== undefined ? { status: crd.status } : {}),
+    },
+  };
+}
+
+/** A children or related map: `Kind.apiVersion` → key → object. Keys are not trusted, values are checked. */
+function objectMap(related: readonly CrdVersionSchemas[]): OpenApiSchema {
+  return {
+    type: "object",
+    additionalProperties: {
+      type: "object",
+      additionalProperties: {
+        type: "object",
+        required: ["apiVersion", "kind", "metadata"],
+        properties: {
+          apiVersion: { type: "string" },
+          kind: { type: "string" },
+          metadata: OBJECT_META,
+        },
+        allOf: [
+          { if: kindIs("v1", "Pod"), then: OBSERVED_POD },
+          ...related.map((crd) => ({
+            if: kindIs(`${crd.group}/${crd.version}`, crd.kind),
+            then: resourceSchema(crd, false),
+          })),
+        ],
+      },
+    },
+  };
+}
+
+export interface HookSchemas {
+  customize: OpenApiSchema;
+  sync: OpenApiSchema;
+}
+
+/** The request schemas of one parent kind's hooks. */
+export function hookSchemas(parent: CrdVersionSchemas, related: readonly CrdVersionSchemas[]): HookSchemas {
+  const parentSchema = resourceSchema(parent, true);
+  return {
+    customize: {
+      type: "object",
+      required: ["parent"],
+      properties: { controller: { type: "object" }, parent: parentSchema },
+    },
+    sync: {
+      type: "object",
+      required: ["parent", "children"],
+      properties: {
+        controller: { type: "object" },
+        parent: parentSchema,
+        children: objectMap([]),
+        related: { ...objectMap(related), default: {} },
+        finalizing: { type: "boolean", default: false },
+      },
+    },
+  };
+}
+
+/** An ajv instance that reads Kubernetes structural schemas as the API server does. */
+export function kubernetesAjv(): Ajv {
+  const ajv = new Ajv({
+    allErrors: true,
+    useDefaults: true,
+    // Structural schemas put constraints such as `pattern` beside an int-or-string `anyOf`
+    // without a `type`; that is valid there and means "applies to strings".
+    strictTypes: false,
+  });
+  ajv.addVocabulary([
+    "x-kubernetes-int-or-string",
+    "x-kubernetes-list-type",
+    "x-kubernetes-list-map-keys",
+    "x-kubernetes-map-type",
+    "x-kubernetes-preserve-unknown-fields",
+    "x-kubernetes-embedded-resource",
+  ]);
+  ajv.addFormat("int32", { type: "number", validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+  ajv.addFormat("int64", { type: "number", validate: (n: number) => Number.isSafeInteger(n) });
+  ajv.addFormat("date-time", DATE_TIME);
+  return ajv;
+}
+
+/** Compiled validators for every hook of the server, built once at start. */
+export class RequestValidators {
+  private readonly compiled = new Map<string, ValidateFunction>();
+
+  constructor(crds: Map<string, CrdVersionSchemas> = loadCrdSchemas()) {
+    const ajv = kubernetesAjv();
+    const need = (kind: string): CrdVersionSchemas => {
+      const crd = crds.get(kind);
+      if (crd === undefined) throw new Error(`crds/ has no CustomResourceDefinition for kind ${kind}`);
+      return crd;
+    };
+    const sandbox = hookSchemas(need("Sandbox"), [need("RuntimeEnvironment"), need("SandboxProfile")]);
+    this.compiled.set("sandbox/customize", ajv.compile(sandbox.customize));
+    this.compiled.set("sandbox/sync", ajv.compile(sandbox.sync));
+    this.compiled.set("sandbox/finalize", this.compiled.get("sandbox/sync") as ValidateFunction);
+  }
+
+  /** Validates (and defaults, in place) the body of one hook's request. */
+  validate<T>(hook: string, body: unknown): ValidationResult<T> {
+    const validate = this.compiled.get(hook);
+    if (validate === undefined) throw new Error(`No request schema for hook ${hook}`);
+    if (validate(body)) return { ok: true, value: body as T };
+    return { ok: false, details: describeErrors(validate.errors ?? []) };
+  }
+}
+
+/** ajv errors as sentences that name the field, deduplicated and capped. */
+export function describeErrors(errors: readonly ErrorObject[]): string[] {
+  const details = new Set<string>();
+  // "one of these fields is required" comes as one anyOf error plus a `required` error per
+  // branch; say it once, naming the choices.
+  const anyOfRequired = new Map<string, string[]>();
+  for (const error of errors) {
+    if (error.keyword === "required" && /\/anyOf\/\d+\/required$/.test(error.schemaPath)) {
+      const choices = anyOfRequired.get(error.instancePath) ?? [];
+      choices.push(String((error.params as Record<string, unknown>).missingProperty));
+      anyOfRequired.set(error.instancePath, choices);
+    }
+  }
+  for (const error of errors) {
+    // `if` failures only say "must match then schema"; the error that explains it is also listed.
+    if (error.keyword === "if") continue;
+    const path = humanPath(error.instancePath);
+    const field = (name: string) => (path === "" ? name : `${path}.${name}`);
+    const params = error.params as Record<string, unknown>;
+    const choices = anyOfRequired.get(error.instancePath);
+    if (choices !== undefined && (error.keyword === "anyOf" || error.keyword === "required")) {
+      if (error.keyword === "anyOf") details.add(`${path}: needs at least one of ${choices.join(", ")}`);
+      continue;
+    }
+    switch (error.keyword) {
+      case "required":
+        details.add(`${field(String(params.missingProperty))}: is required`);
+        break;
+      case "enum":
+        details.add(`${path}: must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`);
+        break;
+      case "const":
+        details.add(`${path}: must be ${JSON.stringify(params.allowedValue)}`);
+        break;
+      case "pattern":
+        details.add(
+          String(params.pattern).includes("KMGTPE")
+            ? `${path}: must be a Kubernetes quantity such as 500m, 1.5, 512Mi or 1G`
+            : `${path}: must match ${String(params.pattern)}`,
+        );
+        break;
+      default:
+        details.add(`${path === "" ? "(body)" : path}: ${error.message ?? "is invalid"}`);
+    }
+  }
+  const list = [...details];
+  return list.length > MAX_DETAILS ? [...list.slice(0, MAX_DETAILS), `…and ${list.length - MAX_DETAILS} more`] : list;
+}
+
+function humanPath(instancePath: string): string {
+  return instancePath
+    .split("/")
+    .slice(1)
+    .map((part) => part.replaceAll("~1", "/").replaceAll("~0", "~"))
+    .join(".");
+}

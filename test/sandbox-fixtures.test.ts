@@ -1,0 +1,101 @@
+/**
+ * Table-driven over test/fixtures/sandbox: every case is a whole Metacontroller request answered
+ * over HTTP and compared with its golden, then checked for the properties every answer must have.
+ */
+import assert from "node:assert/strict";
+import request from "supertest";
+import { RESTRICTED_RULES, type PodLike } from "./support/pod-security.js";
+import { validateKubernetesObject } from "./support/k8s-schema.js";
+import { testApp } from "./support/app.js";
+import { fixtureCases, stableStringify, updatingGoldens, writeGolden, type FixtureCase } from "./support/fixtures.js";
+
+interface Child {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  spec?: unknown;
+}
+
+interface Answer {
+  children?: Child[];
+  status?: unknown;
+}
+
+async function answer(fixture: FixtureCase, body: Record<string, unknown> = fixture.request()) {
+  const app = testApp({
+    ...(fixture.options.env !== undefined ? { env: fixture.options.env } : {}),
+    ...(fixture.options.now !== undefined ? { now: fixture.options.now } : {}),
+  });
+  const response = await request(app)
+    .post(`/sandbox/${fixture.options.hook ?? "sync"}`)
+    .set("content-type", "application/json")
+    .send(JSON.stringify(body));
+  return { status: response.status, text: response.text, body: response.body as Answer };
+}
+
+/** Desired children as Metacontroller would send them back once they exist (v2 keys). */
+function asObserved(children: readonly Child[]): Record<string, Record<string, Child>> {
+  const map: Record<string, Record<string, Child>> = {};
+  for (const child of children) {
+    const group = (map[`${child.kind}.${child.apiVersion}`] ??= {});
+    group[`${child.metadata.namespace ?? ""}/${child.metadata.name}`] = structuredClone(child);
+  }
+  return map;
+}
+
+function sorted(children: readonly Child[] = []): Child[] {
+  const key = (c: Child) => `${c.kind}/${c.metadata.namespace ?? ""}/${c.metadata.name}`;
+  return [...children].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+const cases = fixtureCases("sandbox");
+
+describe("sandbox fixtures", () => {
+  it("sandbox fixtures › the suite › has at least 25 cases", () => {
+    assert.ok(cases.length >= 25, `only ${cases.length} cases`);
+  });
+
+  for (const fixture of cases) {
+    describe(fixture.name, () => {
+      it(`${fixture.name} › answer › equals the golden`, async () => {
+        const { status, body, text } = await answer(fixture);
+        assert.equal(status, 200, text);
+        if (updatingGoldens) writeGolden(fixture, body);
+        assert.deepStrictEqual(body, fixture.golden());
+      });
+
+      it(`${fixture.name} › same request twice › same bytes`, async () => {
+        const first = await answer(fixture);
+        const second = await answer(fixture);
+        assert.equal(second.text, first.text);
+      });
+
+      if ((fixture.options.hook ?? "sync") === "sync") {
+        it(`${fixture.name} › desired children fed back as observed › same desired children`, async () => {
+          const first = await answer(fixture);
+          const body = fixture.request();
+          body.children = asObserved(first.body.children ?? []);
+          const second = await answer(fixture, body);
+          assert.equal(second.status, 200, second.text);
+          assert.equal(stableStringify(sorted(second.body.children)), stableStringify(sorted(first.body.children)));
+        });
+
+        it(`${fixture.name} › every child › validates against the Kubernetes schema`, () => {
+          const golden = fixture.golden() as Answer;
+          for (const child of golden.children ?? []) {
+            assert.deepStrictEqual(validateKubernetesObject(child), [], `${child.kind} ${child.metadata.name}`);
+          }
+        });
+
+        it(`${fixture.name} › every pod › meets Pod Security "restricted"`, () => {
+          const golden = fixture.golden() as Answer;
+          for (const pod of (golden.children ?? []).filter((c) => c.kind === "Pod")) {
+            for (const rule of RESTRICTED_RULES) {
+              assert.deepStrictEqual(rule.check(pod as PodLike), [], `${pod.metadata.name}: ${rule.title}`);
+            }
+          }
+        });
+      }
+    });
+  }
+});

@@ -1,0 +1,37 @@
+/** An in-process hook server for tests: defaults, a fixed clock, silent logs, no claiming. */
+import type express from "express";
+import { createApp } from "../../src/app.js";
+import { disabledClaimer, type WarmPodClaimer } from "../../src/claimer.js";
+import { loadConfig } from "../../src/config.js";
+import { createLogger } from "../../src/log.js";
+import { createMetrics, type Metrics } from "../../src/metrics.js";
+import { RequestValidators } from "../../src/validation.js";
+
+/** The moment every fixture is answered at, unless its fixture.json says otherwise. */
+export const FIXTURE_NOW = "2026-11-29T12:00:00Z";
+
+// Compiling the request schemas takes a moment; every test app can share one set.
+let validators: RequestValidators | undefined;
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  now?: string;
+  claimer?: WarmPodClaimer;
+  metrics?: Metrics;
+  bodyLimitBytes?: number;
+}
+
+export function testApp(options: TestAppOptions = {}): express.Express {
+  validators ??= new RequestValidators();
+  const config = loadConfig(options.env ?? {});
+  if (options.bodyLimitBytes !== undefined) config.bodyLimitBytes = options.bodyLimitBytes;
+  const now = new Date(options.now ?? FIXTURE_NOW);
+  return createApp({
+    config,
+    validators,
+    claimer: options.claimer ?? disabledClaimer,
+    clock: () => new Date(now),
+    logger: createLogger("silent"),
+    metrics: options.metrics ?? createMetrics({ processMetrics: false }),
+  });
+}
