@@ -9,7 +9,7 @@ import type { Sandbox, SandboxStatus, SandboxPhase } from "../src/api-types.js";
 import type { WarmPodClaimer } from "../src/claimer.js";
 import { ConditionType, Reason, formatTime, type ConditionInput } from "../src/conditions.js";
 import type { NetworkConfig, PodConfig } from "../src/config.js";
-import { dnsLabel, sandboxLabels, sandboxSelector } from "../src/labels.js";
+import { sandboxChildName, sandboxLabels, sandboxSelector } from "../src/labels.js";
 import { allObjects, objectsOfKind, type HookRequest, type HookResponse, type KubeObject } from "../src/metacontroller.js";
 import { sandboxNetworkPolicies, type NetworkPolicies } from "../src/network-policy.js";
 import { isPodReady, keepObserved, type ObservedPod } from "../src/observed.js";
@@ -21,6 +21,7 @@ import {
   resolveResources,
   resolveWritablePaths,
   type PodFailure,
+  type PodSecurity,
 } from "../src/pod.js";
 import {
   conditionsOf,
@@ -56,17 +57,18 @@ export async function sandboxSync(
   const expired = left !== undefined && left <= 0;
 
   const related = findRelated(sandbox, request.related);
-  const security = isPodFailure(related)
-    ? related
-    : resolvePodSecurity(
-        sandbox.spec.securityLevel,
-        related.runtime,
-        related.profile,
-        sandbox.spec.securityContext.seccompProfile,
-        deps.config.pod,
-      );
-  if (isPodFailure(related) || isPodFailure(security)) {
-    return failedKeepingChildren(request, security as PodFailure, { pod, startTime, expired }, deps.now);
+  if (isPodFailure(related)) {
+    return failedKeepingChildren(request, related, { pod, startTime, expired }, deps.now);
+  }
+  const security = resolvePodSecurity(
+    sandbox.spec.securityLevel,
+    related.runtime,
+    related.profile,
+    sandbox.spec.securityContext.seccompProfile,
+    deps.config.pod,
+  );
+  if (isPodFailure(security)) {
+    return failedKeepingChildren(request, security, { pod, startTime, expired }, deps.now);
   }
 
   // The pod: the one that exists, else a claimed warm pod, else a cold one (SPEC §4.2). Never
@@ -147,15 +149,15 @@ export async function sandboxSync(
   };
 }
 
-function coldPod(sandbox: Sandbox, related: SandboxRelated, security: Exclude<ReturnType<typeof resolvePodSecurity>, PodFailure>): KubeObject {
+function coldPod(sandbox: Sandbox, related: SandboxRelated, security: PodSecurity): KubeObject {
   const { name, namespace = "", uid = "" } = sandbox.metadata;
   const spec = sandbox.spec;
   const persistent = spec.storage?.persistent === true;
   const pod = buildPod({
-    name: dnsLabel("sandbox", name),
+    name: sandboxChildName(name),
     namespace,
     labels: sandboxLabels({ name, uid }),
-    serviceAccountName: dnsLabel("sandbox", name),
+    serviceAccountName: sandboxChildName(name),
     image: related.runtime.spec.image,
     security,
     runAsUser: spec.securityContext.runAsUser,
@@ -164,7 +166,7 @@ function coldPod(sandbox: Sandbox, related: SandboxRelated, security: Exclude<Re
     writablePaths: resolveWritablePaths(spec.filesystem.writablePaths, related.profile),
     resources: resolveResources(spec.resources, related.profile, related.runtime),
     cpuPinning: spec.resources.cpuPinning,
-    ...(persistent ? { persistentClaimName: dnsLabel("sandbox", name, "data") } : {}),
+    ...(persistent ? { persistentClaimName: sandboxChildName(name, "data") } : {}),
   });
   return pod as KubeObject;
 }
@@ -174,16 +176,14 @@ function supportingChildren(sandbox: Sandbox): KubeObject[] {
   const { name, namespace = "", uid = "" } = sandbox.metadata;
   const labels = sandboxLabels({ name, uid });
   const children = [
-    serviceAccount({ name: dnsLabel("sandbox", name), namespace, labels }),
-    sandboxService({ name: dnsLabel("sandbox", name), namespace, labels, selector: sandboxSelector(name) }),
+    serviceAccount({ name: sandboxChildName(name), namespace, labels }),
+    sandboxService({ metadata: { name: sandboxChildName(name), namespace, labels }, selector: sandboxSelector(name) }),
   ] as KubeObject[];
   const storage = sandbox.spec.storage;
   if (storage?.persistent === true) {
     children.push(
       persistentVolumeClaim({
-        name: dnsLabel("sandbox", name, "data"),
-        namespace,
-        labels,
+        metadata: { name: sandboxChildName(name, "data"), namespace, labels },
         size: storage.volumeSize,
         ...(storage.storageClass !== undefined ? { storageClass: storage.storageClass } : {}),
       }) as KubeObject,
@@ -267,7 +267,7 @@ function podFields(sandbox: Sandbox, pod: ObservedPod | undefined, phase: Sandbo
     podName: pod.metadata.name,
     podNamespace: namespace,
     ...(phase === "Running"
-      ? { endpoint: serviceEndpoint(dnsLabel("sandbox", sandbox.metadata.name), sandbox.metadata.namespace ?? "") }
+      ? { endpoint: serviceEndpoint(sandboxChildName(sandbox.metadata.name), sandbox.metadata.namespace ?? "") }
       : {}),
     ...(pool !== undefined ? { warmPodRef: { name: pod.metadata.name, namespace, pool } } : {}),
   };

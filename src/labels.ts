@@ -49,6 +49,11 @@ export function dnsLabel(...parts: string[]): string {
   return head === "" ? hash : `${head}-${hash}`;
 }
 
+/** The name of a Sandbox's child: `sandbox-<name>` or `sandbox-<name>-<purpose>` (SPEC §3). */
+export function sandboxChildName(sandboxName: string, ...purpose: string[]): string {
+  return dnsLabel("sandbox", sandboxName, ...purpose);
+}
+
 /** A label value for a name that may be longer than a label value allows (SPEC §3). */
 export function labelValue(name: string): string {
   return dnsLabel(name);

@@ -31,6 +31,14 @@ export interface OwnerReference {
   blockOwnerDeletion?: boolean;
 }
 
+/** The metadata a builder sets on a child: nothing the server or Metacontroller owns. */
+export interface ChildMetadata {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
 /** Any Kubernetes object: the part every hook may rely on. */
 export interface KubeObject {
   apiVersion: string;

@@ -6,7 +6,8 @@
  */
 import type { EgressRule, PortRule } from "./api-types.js";
 import type { NetworkConfig } from "./config.js";
-import { ANNOTATION_ALLOWED_DOMAINS, dnsLabel } from "./labels.js";
+import { ANNOTATION_ALLOWED_DOMAINS, sandboxChildName } from "./labels.js";
+import type { ChildMetadata } from "./metacontroller.js";
 import { SANDBOX_PORT } from "./pod.js";
 
 /**
@@ -28,7 +29,7 @@ type LabelSelector = { matchLabels?: Record<string, string> };
 export interface NetworkPolicy {
   apiVersion: "networking.k8s.io/v1";
   kind: "NetworkPolicy";
-  metadata: { name: string; namespace: string; labels: Record<string, string>; annotations?: Record<string, string> };
+  metadata: ChildMetadata;
   spec: {
     podSelector: LabelSelector;
     policyTypes: ("Ingress" | "Egress")[];
@@ -52,7 +53,7 @@ interface NetworkPolicyPort {
 export interface CiliumNetworkPolicy {
   apiVersion: "cilium.io/v2";
   kind: "CiliumNetworkPolicy";
-  metadata: { name: string; namespace: string; labels: Record<string, string>; annotations?: Record<string, string> };
+  metadata: ChildMetadata;
   spec: {
     endpointSelector: { matchLabels: Record<string, string> };
     egress: CiliumEgressRule[];
@@ -93,9 +94,8 @@ export interface NetworkPolicies {
 
 /** All the network children of one sandbox, in a fixed order. */
 export function sandboxNetworkPolicies(input: NetworkPoliciesInput): NetworkPolicies {
-  const name = (...purpose: string[]) => dnsLabel("sandbox", input.sandboxName, ...purpose);
-  const base = (purpose: string) => ({
-    name: name(purpose),
+    const base = (purpose: string): ChildMetadata => ({
+    name: sandboxChildName(input.sandboxName, purpose),
     namespace: input.namespace,
     labels: input.labels,
   });
@@ -202,7 +202,7 @@ export function sandboxNetworkPolicies(input: NetworkPoliciesInput): NetworkPoli
 }
 
 function egressPolicy(
-  metadata: { name: string; namespace: string; labels: Record<string, string> },
+  metadata: ChildMetadata,
   podSelector: { matchLabels: Record<string, string> },
   peer: NetworkPolicyPeer,
   ports: readonly PortRule[] | undefined,
@@ -228,7 +228,7 @@ function portsOf(ports: readonly PortRule[] | undefined): { ports?: NetworkPolic
  * https://docs.cilium.io/en/stable/security/policy/language/#dns-based
  */
 function fqdnPolicy(
-  metadata: { name: string; namespace: string; labels: Record<string, string> },
+  metadata: ChildMetadata,
   podSelector: Record<string, string>,
   domain: string,
   ports: readonly PortRule[] | undefined,

@@ -1,11 +1,10 @@
 /** The optional data volume of a sandbox (SPEC §2 `storage`). */
 import type { V1PersistentVolumeClaim } from "@kubernetes/client-node";
 import type { Quantity } from "./api-types.js";
+import type { ChildMetadata } from "./metacontroller.js";
 
 export interface PersistentVolumeClaimInput {
-  name: string;
-  namespace: string;
-  labels: Record<string, string>;
+  metadata: ChildMetadata;
   size: Quantity;
   /** @default the cluster's default StorageClass */
   storageClass?: string;
@@ -16,7 +15,7 @@ export function persistentVolumeClaim(input: PersistentVolumeClaimInput): V1Pers
   return {
     apiVersion: "v1",
     kind: "PersistentVolumeClaim",
-    metadata: { name: input.name, namespace: input.namespace, labels: input.labels },
+    metadata: input.metadata,
     spec: {
       accessModes: ["ReadWriteOnce"],
       ...(input.storageClass !== undefined ? { storageClassName: input.storageClass } : {}),

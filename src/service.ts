@@ -1,11 +1,10 @@
 /** The Service in front of a sandbox pod (SPEC §4.3). */
 import type { V1Service } from "@kubernetes/client-node";
+import type { ChildMetadata } from "./metacontroller.js";
 import { SANDBOX_PORT_NAME } from "./pod.js";
 
 export interface ServiceInput {
-  name: string;
-  namespace: string;
-  labels: Record<string, string>;
+  metadata: ChildMetadata;
   /** Pod labels to route to; for a sandbox, `sandbox-id` alone, so a claimed warm pod is covered. */
   selector: Record<string, string>;
 }
@@ -15,7 +14,7 @@ export function sandboxService(input: ServiceInput): V1Service {
   return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: { name: input.name, namespace: input.namespace, labels: input.labels },
+    metadata: input.metadata,
     spec: {
       type: "ClusterIP",
       selector: input.selector,
