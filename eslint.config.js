@@ -12,6 +12,8 @@ export default tseslint.config(
     },
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
+      // `const { status: _status, ...rest } = object` is how a field is left out of a copy.
+      "@typescript-eslint/no-unused-vars": ["error", { ignoreRestSiblings: true, varsIgnorePattern: "^_" }],
       "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true }],
       // Children are plain JSON in the wire format. client-node's model classes serve only as
       // structural types for them; nothing here relies on their prototypes or serializers.

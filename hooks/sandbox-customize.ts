@@ -6,17 +6,23 @@
  */
 import type { Sandbox } from "../src/api-types.js";
 import { API_VERSION } from "../src/api-types.js";
+import type { ProfileConfig } from "../src/config.js";
 import type { CustomizeRequest, CustomizeResponse, RelatedResourceRule } from "../src/metacontroller.js";
-import { profileNamespace, sandboxRuntimeName } from "../src/sandbox.js";
+import { profileAllowed, profileNamespace, sandboxRuntimeName } from "../src/sandbox.js";
 
-export function sandboxCustomize(request: CustomizeRequest<Sandbox>): CustomizeResponse {
+export interface SandboxCustomizeDeps {
+  config: { profile: ProfileConfig };
+}
+
+export function sandboxCustomize(request: CustomizeRequest<Sandbox>, deps: SandboxCustomizeDeps): CustomizeResponse {
   const sandbox = request.parent;
   const relatedResources: RelatedResourceRule[] = [
     // Cluster-scoped: a namespaced parent sees it only with hooks version v2.
     { apiVersion: API_VERSION, resource: "runtimeenvironments", names: [sandboxRuntimeName(sandbox)] },
   ];
   const ref = sandbox.spec.profileRef;
-  if (ref !== undefined) {
+  // A profile the Sandbox may not use is not even fetched; sync reports ProfileNotAllowed.
+  if (ref !== undefined && profileAllowed(sandbox, deps.config.profile.sharedNamespaces)) {
     relatedResources.push({
       apiVersion: API_VERSION,
       resource: "sandboxprofiles",

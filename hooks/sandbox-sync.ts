@@ -5,10 +5,10 @@
  * claimer it is given. Time comes in as `now`: the same request and the same `now` give the
  * same bytes.
  */
-import type { Sandbox, SandboxStatus, SandboxPhase } from "../src/api-types.js";
+import type { Sandbox, SandboxPhase, SandboxStatus } from "../src/api-types.js";
 import type { WarmPodClaimer } from "../src/claimer.js";
 import { ConditionType, Reason, formatTime, type ConditionInput } from "../src/conditions.js";
-import type { NetworkConfig, PodConfig } from "../src/config.js";
+import type { NetworkConfig, PodConfig, ProfileConfig } from "../src/config.js";
 import { sandboxChildName, sandboxLabels, sandboxSelector } from "../src/labels.js";
 import { allObjects, objectsOfKind, type HookRequest, type HookResponse, type KubeObject } from "../src/metacontroller.js";
 import { sandboxNetworkPolicies, type NetworkPolicies } from "../src/network-policy.js";
@@ -33,15 +33,18 @@ import {
   startTimeOf,
   warmPoolOf,
   warmRequest,
+  type RelatedProblems,
   type SandboxRelated,
 } from "../src/sandbox.js";
 import { serviceAccount } from "../src/service-account.js";
 import { sandboxService, serviceEndpoint } from "../src/service.js";
 
 export interface SandboxSyncDeps {
-  config: { network: NetworkConfig; pod: PodConfig };
+  config: { network: NetworkConfig; pod: PodConfig; profile: ProfileConfig };
   claimer: WarmPodClaimer;
   now: Date;
+  /** Related objects left out because they do not match our CRDs. @default none */
+  relatedProblems?: RelatedProblems;
 }
 
 export async function sandboxSync(
@@ -50,102 +53,153 @@ export async function sandboxSync(
 ): Promise<HookResponse<SandboxStatus>> {
   const sandbox = request.parent;
   const previous = sandbox.status;
-  const pods = objectsOfKind<ObservedPod>(request.children, "v1", "Pod");
-  const pod = servingPod(pods, previous);
-  const startTime = startTimeOf(previous, pod, formatTime(deps.now));
-  const left = secondsLeft(startTime, sandbox.spec.timeout, deps.now);
-  const expired = left !== undefined && left <= 0;
+  const pod = servingPod(objectsOfKind<ObservedPod>(request.children, "v1", "Pod"), previous);
+  const lifetime = lifetimeOf(sandbox, pod, deps.now);
 
-  const related = findRelated(sandbox, request.related);
-  if (isPodFailure(related)) {
-    return failedKeepingChildren(request, related, { pod, startTime, expired }, deps.now);
-  }
-  const security = resolvePodSecurity(
-    sandbox.spec.securityLevel,
-    related.runtime,
-    related.profile,
-    sandbox.spec.securityContext.seccompProfile,
-    deps.config.pod,
-  );
-  if (isPodFailure(security)) {
-    return failedKeepingChildren(request, security, { pod, startTime, expired }, deps.now);
-  }
+  const related = findRelated(sandbox, request.related, {
+    sharedProfileNamespaces: deps.config.profile.sharedNamespaces,
+    problems: deps.relatedProblems ?? new Map(),
+  });
+  const network = networkPolicies(sandbox, isPodFailure(related) ? undefined : related.profile, deps.config.network);
+  const plan = podPlan(sandbox, related, network, deps.config.pod);
+  // Why no new pod may start, if anything stands in the way. A running pod is never taken down
+  // for it: a RuntimeEnvironment that is briefly missing must not kill a sandbox.
+  const failure = plan.kind === "blocked" ? plan.failure : undefined;
 
   // The pod: the one that exists, else a claimed warm pod, else a cold one (SPEC §4.2). Never
   // a second pod, and never a new one once the Sandbox has expired.
   let desiredPod: KubeObject | undefined;
-  let warmCondition: ConditionInput | undefined = previousCondition(previous, ConditionType.WarmPodClaimed);
+  let warmCondition = previousCondition(previous, ConditionType.WarmPodClaimed);
   const warm = warmRequest(sandbox);
   if (pod !== undefined) {
-    desiredPod = expired ? undefined : keepObserved(pod);
+    desiredPod = lifetime.expired ? undefined : keepObserved(pod);
     const pool = warmPoolOf(pod);
-    if (pool !== undefined) {
-      warmCondition = {
-        type: ConditionType.WarmPodClaimed,
-        status: "True",
-        reason: Reason.Claimed,
-        message: `Claimed warm pod ${pod.metadata.name} from WarmPool ${pool}.`,
-      };
-    }
-  } else if (!expired) {
+    if (pool !== undefined) warmCondition = claimedCondition(pod.metadata.name, pool);
+  } else if (!lifetime.expired && plan.kind === "build") {
     if (warm !== undefined) {
-      const result = await deps.claimer.claim({ sandbox, ...warm });
-      if (result.outcome === "claimed") {
-        desiredPod = result.pod;
+      if (sandbox.spec.storage?.persistent === true) {
         warmCondition = {
           type: ConditionType.WarmPodClaimed,
-          status: "True",
-          reason: Reason.Claimed,
-          message: `Claimed warm pod ${result.pod.metadata.name} from WarmPool ${result.pool}.`,
+          status: "False",
+          reason: Reason.WarmPodIncompatible,
+          message: "A warm pod has no persistent volume, and this Sandbox asks for one (spec.storage.persistent); started a cold pod.",
         };
       } else {
-        warmCondition = { type: ConditionType.WarmPodClaimed, status: "False", reason: result.reason, message: result.message };
+        const result = await deps.claimer.claim({ sandbox, ...warm });
+        if (result.outcome === "claimed") {
+          desiredPod = result.pod;
+          warmCondition = claimedCondition(result.pod.metadata.name, result.pool);
+        } else {
+          warmCondition = { type: ConditionType.WarmPodClaimed, status: "False", reason: result.reason, message: result.message };
+        }
       }
     }
-    desiredPod ??= coldPod(sandbox, related, security);
+    desiredPod ??= coldPod(sandbox, plan.related, plan.security);
   }
   if (warm === undefined && warmPoolOf(pod) === undefined) warmCondition = undefined;
 
-  const network = networkPolicies(sandbox, related, deps.config.network);
-  const children = [desiredPod, ...supportingChildren(sandbox), ...network.children].filter(
+  const desired = [desiredPod, ...supportingChildren(sandbox), ...network.children].filter(
     (child): child is KubeObject => child !== undefined,
   );
+  const children = failure === undefined ? desired : [...desired, ...keptWhileFailed(request, desired, lifetime.expired)];
 
-  const phase = phaseOf(pod, expired);
+  const phase: SandboxPhase = lifetime.expired ? "Terminated" : failure !== undefined ? "Failed" : phaseOf(pod);
   const status: SandboxStatus = {
     phase,
     conditions: conditionsOf(
       previous,
       [
-        podReadiness(pod, phase),
+        failure !== undefined && !lifetime.expired
+          ? readyCondition("False", failure.reason, failure.message)
+          : podReadiness(pod, phase),
         warmCondition,
         egressCondition(network),
-        startTime === undefined
-          ? undefined
-          : expired
-            ? {
-                type: ConditionType.Expired,
-                status: "True",
-                reason: Reason.TimeoutExceeded,
-                message: `The sandbox ran for its timeout of ${sandbox.spec.timeout}s; its pod was deleted. Delete the Sandbox to free the rest.`,
-              }
-            : {
-                type: ConditionType.Expired,
-                status: "False",
-                reason: Reason.WithinTimeout,
-                message: `The sandbox's pod is deleted ${sandbox.spec.timeout}s after it started running.`,
-              },
+        expiredCondition(sandbox, lifetime),
       ],
       deps.now,
     ),
-    ...podFields(sandbox, expired ? undefined : pod, phase),
-    ...(startTime !== undefined ? { startTime } : {}),
+    ...podFields(sandbox, lifetime.expired ? undefined : pod, phase),
+    ...(lifetime.startTime !== undefined ? { startTime: lifetime.startTime } : {}),
   };
   return {
     status,
     children,
     // Wake up when the lifetime ends, even if nothing else changes.
-    ...(left !== undefined && !expired ? { resyncAfterSeconds: Math.ceil(left) } : {}),
+    ...(lifetime.secondsLeft !== undefined && !lifetime.expired ? { resyncAfterSeconds: Math.ceil(lifetime.secondsLeft) } : {}),
+  };
+}
+
+type PodPlan = { kind: "build"; related: SandboxRelated; security: PodSecurity } | { kind: "blocked"; failure: PodFailure };
+
+/** Whether a new pod can be built, and from what; or what stands in the way. */
+function podPlan(
+  sandbox: Sandbox,
+  related: SandboxRelated | PodFailure,
+  network: NetworkPolicies,
+  config: PodConfig,
+): PodPlan {
+  if (isPodFailure(related)) return { kind: "blocked", failure: related };
+  const { securityLevel, securityContext } = sandbox.spec;
+  const security = resolvePodSecurity(securityLevel, related.runtime, related.profile, securityContext.seccompProfile, config);
+  if (isPodFailure(security)) return { kind: "blocked", failure: security };
+  if (network.problems.length > 0) {
+    return {
+      kind: "blocked",
+      failure: {
+        reason: Reason.EgressRuleInvalid,
+        message:
+          `Left out egress that cannot be a NetworkPolicy: ${network.problems.join("; ")}. ` +
+          `Fix spec.networkAccess or the SandboxProfile's networkPolicies.`,
+      },
+    };
+  }
+  return { kind: "build", related, security };
+}
+
+interface Lifetime {
+  startTime?: string;
+  secondsLeft?: number;
+  expired: boolean;
+}
+
+/**
+ * Where the Sandbox is in its lifetime. Expiry latches: once `Expired` is True it stays so, even
+ * if `timeout` is raised afterwards — a sandbox that was torn down does not come back.
+ */
+function lifetimeOf(sandbox: Sandbox, pod: ObservedPod | undefined, now: Date): Lifetime {
+  const startTime = startTimeOf(sandbox.status, pod, formatTime(now));
+  const left = secondsLeft(startTime, sandbox.spec.timeout, now);
+  const latched = sandbox.status?.conditions?.some((c) => c.type === ConditionType.Expired && c.status === "True") === true;
+  return {
+    ...(startTime !== undefined ? { startTime } : {}),
+    ...(left !== undefined ? { secondsLeft: left } : {}),
+    expired: latched || (left !== undefined && left <= 0),
+  };
+}
+
+function expiredCondition(sandbox: Sandbox, lifetime: Lifetime): ConditionInput | undefined {
+  if (lifetime.startTime === undefined) return undefined;
+  return lifetime.expired
+    ? {
+        type: ConditionType.Expired,
+        status: "True",
+        reason: Reason.TimeoutExceeded,
+        message: `The sandbox ran for its timeout of ${sandbox.spec.timeout}s; its pod was deleted. Delete the Sandbox to free the rest.`,
+      }
+    : {
+        type: ConditionType.Expired,
+        status: "False",
+        reason: Reason.WithinTimeout,
+        message: `The sandbox's pod is deleted ${sandbox.spec.timeout}s after it started running.`,
+      };
+}
+
+function claimedCondition(podName: string, pool: string): ConditionInput {
+  return {
+    type: ConditionType.WarmPodClaimed,
+    status: "True",
+    reason: Reason.Claimed,
+    message: `Claimed warm pod ${podName} from WarmPool ${pool}.`,
   };
 }
 
@@ -192,9 +246,13 @@ function supportingChildren(sandbox: Sandbox): KubeObject[] {
   return children;
 }
 
-function networkPolicies(sandbox: Sandbox, related: SandboxRelated, config: NetworkConfig): NetworkPolicies {
+function networkPolicies(
+  sandbox: Sandbox,
+  profile: SandboxRelated["profile"],
+  config: NetworkConfig,
+): NetworkPolicies {
   const { name, namespace = "", uid = "" } = sandbox.metadata;
-  const profileRules = related.profile?.spec.networkPolicies ?? [];
+  const profileRules = profile?.spec.networkPolicies ?? [];
   return sandboxNetworkPolicies({
     sandboxName: name,
     namespace,
@@ -210,28 +268,54 @@ function networkPolicies(sandbox: Sandbox, related: SandboxRelated, config: Netw
   });
 }
 
-function phaseOf(pod: ObservedPod | undefined, expired: boolean): SandboxPhase {
-  if (expired) return "Terminated";
+/**
+ * While the Sandbox is Failed, observed children that the fresh answer does not name are kept
+ * as they are — a profile that is briefly missing must not delete the policies it granted —
+ * except a pod past its lifetime.
+ */
+function keptWhileFailed(request: HookRequest<Sandbox>, desired: readonly KubeObject[], expired: boolean): KubeObject[] {
+  const named = new Set(desired.map(childKey));
+  return allObjects(request.children)
+    .filter((child) => !named.has(childKey(child)))
+    .filter((child) => !(child.apiVersion === "v1" && child.kind === "Pod" && expired))
+    .map(keepObserved);
+}
+
+function childKey(child: KubeObject): string {
+  return `${child.apiVersion}/${child.kind}/${child.metadata.namespace ?? ""}/${child.metadata.name}`;
+}
+
+function phaseOf(pod: ObservedPod | undefined): SandboxPhase {
   if (pod === undefined) return "Pending";
-  if (pod.status?.phase === "Failed") return "Failed";
-  return isPodReady(pod) ? "Running" : "Creating";
+  switch (pod.status?.phase) {
+    case "Failed":
+      return "Failed";
+    // Sandbox pods restart on exit; a pod that still completes has nothing left to serve.
+    case "Succeeded":
+      return "Terminated";
+    default:
+      return isPodReady(pod) ? "Running" : "Creating";
+  }
 }
 
 function podReadiness(pod: ObservedPod | undefined, phase: SandboxPhase): ConditionInput {
+  const name = pod?.metadata.name ?? "";
   switch (phase) {
     case "Running":
-      return readyCondition("True", Reason.PodRunning, `Pod ${pod?.metadata.name ?? ""} is ready.`);
+      return readyCondition("True", Reason.PodRunning, `Pod ${name} is ready.`);
     case "Terminated":
-      return readyCondition("False", Reason.TimeoutExceeded, "The sandbox's timeout has passed; it no longer runs.");
+      return pod?.status?.phase === "Succeeded"
+        ? readyCondition("False", Reason.PodCompleted, `Pod ${name} exited and will not run again. Delete the Sandbox and create a new one.`)
+        : readyCondition("False", Reason.TimeoutExceeded, "The sandbox's timeout has passed; it no longer runs.");
     case "Failed":
       return readyCondition(
         "False",
         Reason.PodFailed,
-        `Pod ${pod?.metadata.name ?? ""} failed${pod?.status?.reason !== undefined ? ` (${pod.status.reason})` : ""}` +
+        `Pod ${name} failed${pod?.status?.reason !== undefined ? ` (${pod.status.reason})` : ""}` +
           (pod?.status?.message !== undefined ? `: ${pod.status.message}` : "."),
       );
     case "Creating":
-      return readyCondition("False", Reason.PodNotReady, `Pod ${pod?.metadata.name ?? ""} is not ready yet.`);
+      return readyCondition("False", Reason.PodNotReady, `Pod ${name} is not ready.`);
     default:
       return readyCondition("False", Reason.PodPending, "The sandbox's pod has not been created yet.");
   }
@@ -270,42 +354,5 @@ function podFields(sandbox: Sandbox, pod: ObservedPod | undefined, phase: Sandbo
       ? { endpoint: serviceEndpoint(sandboxChildName(sandbox.metadata.name), sandbox.metadata.namespace ?? "") }
       : {}),
     ...(pool !== undefined ? { warmPodRef: { name: pod.metadata.name, namespace, pool } } : {}),
-  };
-}
-
-/**
- * A related object is missing or the level cannot be honoured: report `Failed` and keep every
- * observed child as it is — a RuntimeEnvironment that is briefly missing must not take a running
- * sandbox down. The one exception is the lifetime: an expired sandbox's pod still goes.
- */
-function failedKeepingChildren(
-  request: HookRequest<Sandbox>,
-  failure: PodFailure,
-  observed: { pod: ObservedPod | undefined; startTime: string | undefined; expired: boolean },
-  now: Date,
-): HookResponse<SandboxStatus> {
-  const sandbox = request.parent;
-  const previous = sandbox.status;
-  const children = allObjects(request.children)
-    .filter((child) => !(observed.expired && child.kind === "Pod" && child.apiVersion === "v1"))
-    .map(keepObserved);
-  const pod = observed.expired ? undefined : observed.pod;
-  return {
-    status: {
-      phase: "Failed",
-      conditions: conditionsOf(
-        previous,
-        [
-          readyCondition("False", failure.reason, failure.message),
-          previousCondition(previous, ConditionType.WarmPodClaimed),
-          previousCondition(previous, ConditionType.EgressDomainsEnforced),
-          previousCondition(previous, ConditionType.Expired),
-        ],
-        now,
-      ),
-      ...podFields(sandbox, pod, "Failed"),
-      ...(observed.startTime !== undefined ? { startTime: observed.startTime } : {}),
-    },
-    children,
   };
 }

@@ -30,10 +30,14 @@ export interface AppDeps {
 type Hook = (body: unknown, now: Date) => unknown;
 
 function hooks(deps: AppDeps): Record<string, Hook> {
-  const { config, claimer } = deps;
+  const { config, claimer, validators } = deps;
   return {
-    "sandbox/customize": (body) => sandboxCustomize(body as CustomizeRequest<Sandbox>),
-    "sandbox/sync": (body, now) => sandboxSync(body as HookRequest<Sandbox>, { config, claimer, now }),
+    "sandbox/customize": (body) => sandboxCustomize(body as CustomizeRequest<Sandbox>, { config }),
+    "sandbox/sync": (body, now) => {
+      const request = body as HookRequest<Sandbox>;
+      const { related, problems } = validators.checkRelated(request.related);
+      return sandboxSync({ ...request, related }, { config, claimer, now, relatedProblems: problems });
+    },
     "sandbox/finalize": (body, now) => sandboxFinalize(body as HookRequest<Sandbox>, { now }),
   };
 }

@@ -29,6 +29,16 @@ export interface PodConfig {
   gvisorRuntimeClass: string;
 }
 
+/** Which SandboxProfiles a Sandbox may use. */
+export interface ProfileConfig {
+  /**
+   * Namespaces whose SandboxProfiles a Sandbox in any namespace may name. A Sandbox may always
+   * name a profile in its own namespace; any other is refused, so one tenant cannot borrow
+   * another's network rules. @default [] (own namespace only)
+   */
+  sharedNamespaces: string[];
+}
+
 export interface Config {
   /** @default 8080 */
   port: number;
@@ -38,6 +48,7 @@ export interface Config {
   bodyLimitBytes: number;
   network: NetworkConfig;
   pod: PodConfig;
+  profile: ProfileConfig;
 }
 
 /** Thrown when the environment holds a value the server cannot use; lists every problem at once. */
@@ -100,6 +111,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
         DNS_LABEL.test(raw) ? raw : new Error("must be a RuntimeClass name (a DNS-1123 label)"),
       ),
     },
+    profile: {
+      sharedNamespaces: checked("SHARED_PROFILE_NAMESPACES", [] as string[], parseNamespaces),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -130,6 +144,13 @@ export function parseSelector(raw: string): Record<string, string> | Error {
     selector[key] = value;
   }
   return selector;
+}
+
+/** `team-a,platform` → namespace names, each a DNS-1123 label. */
+function parseNamespaces(raw: string): string[] | Error {
+  const names = raw.split(",").map((name) => name.trim()).filter((name) => name !== "");
+  const bad = names.find((name) => !DNS_LABEL.test(name));
+  return bad === undefined ? [...new Set(names)].sort() : new Error(`"${bad}" is not a namespace name`);
 }
 
 /** The defaults: what `npm start` runs with on a machine with nothing configured. */

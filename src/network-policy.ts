@@ -5,6 +5,7 @@
  * https://kubernetes.io/docs/concepts/services-networking/network-policies/
  */
 import type { EgressRule, PortRule } from "./api-types.js";
+import { egressBlock, parseCidr } from "./cidr.js";
 import type { NetworkConfig } from "./config.js";
 import { ANNOTATION_ALLOWED_DOMAINS, sandboxChildName } from "./labels.js";
 import type { ChildMetadata } from "./metacontroller.js";
@@ -17,7 +18,17 @@ import { SANDBOX_PORT } from "./pod.js";
  */
 export const PUBLIC_IPV4 = {
   cidr: "0.0.0.0/0",
-  except: ["10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"],
+  except: [
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.0.0.0/24",
+    "192.168.0.0/16",
+    "198.18.0.0/15",
+  ],
 } as const;
 
 type LabelSelector = { matchLabels?: Record<string, string> };
@@ -79,7 +90,7 @@ export interface NetworkPoliciesInput {
   egress: readonly EgressRule[];
   /** Ingress from any pod in the cluster to 8080 (`networkAccess.ingress`). */
   ingressFromCluster: boolean;
-  /** The profile's ingress rules: only their `cidr` can name a source. */
+  /** The profile's ingress rules: their `cidr` names a source allowed to reach port 8080. */
   profileIngress: readonly EgressRule[];
   config: NetworkConfig;
 }
@@ -90,6 +101,8 @@ export interface NetworkPolicies {
   domains: string[];
   /** Whether those domains are enforced as names (true only with an FQDN-aware provider). */
   domainsEnforced: boolean;
+  /** Rules that could not become a policy (left out, so they open nothing), in words. */
+  problems: string[];
 }
 
 /** All the network children of one sandbox, in a fixed order. */
@@ -149,11 +162,17 @@ export function sandboxNetworkPolicies(input: NetworkPoliciesInput): NetworkPoli
   ];
 
   const domains: string[] = [];
+  const problems: string[] = [];
   input.egress.forEach((rule, index) => {
     const metadata = base(`egress-${index}`);
     if (rule.cidr !== undefined) {
       // The CIDR is enforceable as it is and bounds the rule; a domain beside it only labels it.
-      children.push(egressPolicy(metadata, podSelector, { ipBlock: { cidr: rule.cidr } }, rule.ports, rule.domain));
+      const block = egressBlock(rule.cidr);
+      if ("problem" in block) {
+        problems.push(`egress rule ${index}: ${block.problem}`);
+        return;
+      }
+      children.push(egressPolicy(metadata, podSelector, { ipBlock: block }, rule.ports, rule.domain));
     } else if (rule.domain !== undefined) {
       domains.push(rule.domain);
       children.push(
@@ -185,6 +204,10 @@ export function sandboxNetworkPolicies(input: NetworkPoliciesInput): NetworkPoli
   }
   input.profileIngress.forEach((rule, index) => {
     if (rule.cidr === undefined) return;
+    if (parseCidr(rule.cidr) === undefined) {
+      problems.push(`profile ingress rule ${index}: "${rule.cidr}" is not an IPv4 or IPv6 CIDR`);
+      return;
+    }
     children.push({
       apiVersion: "networking.k8s.io/v1",
       kind: "NetworkPolicy",
@@ -192,13 +215,14 @@ export function sandboxNetworkPolicies(input: NetworkPoliciesInput): NetworkPoli
       spec: {
         podSelector,
         policyTypes: ["Ingress"],
-        ingress: [{ from: [{ ipBlock: { cidr: rule.cidr } }], ...portsOf(rule.ports) }],
+        // A sandbox serves only its runtime port; a profile may say from where, not to what.
+        ingress: [{ from: [{ ipBlock: { cidr: rule.cidr } }], ports: [{ port: SANDBOX_PORT, protocol: "TCP" }] }],
       },
     });
   });
 
   const unique = [...new Set(domains)].sort();
-  return { children, domains: unique, domainsEnforced: unique.length === 0 || useCilium };
+  return { children, domains: unique, domainsEnforced: unique.length === 0 || useCilium, problems };
 }
 
 function egressPolicy(

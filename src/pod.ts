@@ -47,9 +47,12 @@ export interface PodSecurity {
 /**
  * The seccomp profile and runtime class for a security level (SPEC §5).
  *
- * - `standard`: RuntimeDefault seccomp (or the Localhost profile the Sandbox names).
+ * - `standard`: RuntimeDefault seccomp.
  * - `high`: standard plus the gVisor RuntimeClass; the RuntimeEnvironment must list `gvisor`.
- * - `custom`: the profile's Localhost seccomp profile, else the Sandbox's own; one is required.
+ * - `custom`: the Localhost seccomp profile its SandboxProfile names; one is required.
+ *
+ * A Sandbox cannot choose a Localhost profile itself: any file on the node would do, including
+ * one that allows everything. It may repeat the profile's path under `custom`, as a check.
  */
 export function resolvePodSecurity(
   level: SecurityLevel,
@@ -58,11 +61,18 @@ export function resolvePodSecurity(
   ownSeccomp: SeccompProfileSetting | undefined,
   config: PodConfig,
 ): PodSecurity | PodFailure {
-  const ownLocalhost =
-    ownSeccomp?.type === "Localhost" && ownSeccomp.localhostProfile !== undefined ? ownSeccomp : undefined;
+  const ownLocalhost = ownSeccomp?.type === "Localhost" ? ownSeccomp.localhostProfile : undefined;
+  if (ownLocalhost !== undefined && level !== "custom") {
+    return {
+      reason: Reason.SeccompProfileNotAllowed,
+      message:
+        `securityLevel "${level}" always runs with the RuntimeDefault seccomp profile. A Localhost profile ` +
+        `needs securityLevel "custom" and a SandboxProfile whose spec.seccompProfile names it.`,
+    };
+  }
   switch (level) {
     case "standard":
-      return { seccompProfile: ownLocalhost ?? { type: "RuntimeDefault" } };
+      return { seccompProfile: { type: "RuntimeDefault" } };
     case "high": {
       const features = runtime.spec.securityFeatures ?? [];
       if (!features.includes("gvisor")) {
@@ -73,20 +83,25 @@ export function resolvePodSecurity(
             `does not list "gvisor" in spec.securityFeatures. Use a runtime built for gVisor or choose "standard".`,
         };
       }
-      return {
-        seccompProfile: ownLocalhost ?? { type: "RuntimeDefault" },
-        runtimeClassName: config.gvisorRuntimeClass,
-      };
+      return { seccompProfile: { type: "RuntimeDefault" }, runtimeClassName: config.gvisorRuntimeClass };
     }
     case "custom": {
-      const path = profile?.spec.seccompProfile ?? ownLocalhost?.localhostProfile;
+      const path = profile?.spec.seccompProfile;
       if (path === undefined) {
         return {
           reason: Reason.SeccompProfileRequired,
           message:
-            `securityLevel "custom" needs a Localhost seccomp profile: set spec.seccompProfile on the ` +
-            `SandboxProfile named in spec.profileRef, or spec.securityContext.seccompProfile ` +
-            `{type: Localhost, localhostProfile: <path>} on the Sandbox.`,
+            `securityLevel "custom" runs with the Localhost seccomp profile of its SandboxProfile: name a ` +
+            `SandboxProfile in spec.profileRef and set spec.seccompProfile on it.`,
+        };
+      }
+      if (ownLocalhost !== undefined && ownLocalhost !== path) {
+        return {
+          reason: Reason.SeccompProfileNotAllowed,
+          message:
+            `spec.securityContext.seccompProfile names "${ownLocalhost}", but SandboxProfile ` +
+            `${profile?.metadata.name ?? ""} sets "${path}"; the SandboxProfile decides. Remove the Sandbox's ` +
+            `own seccompProfile or make the two agree.`,
         };
       }
       return { seccompProfile: { type: "Localhost", localhostProfile: path } };
@@ -129,15 +144,18 @@ function quantity(value: Quantity): string {
 }
 
 /**
- * The writable paths of a pod: the Sandbox's, then the profile's, each once; a path the profile
- * lists as read-only (or one below it) is left read-only, since the profile is the operator's word.
+ * The writable paths of a pod: the Sandbox's, then the profile's, each once. A path that equals a
+ * read-only path of the profile, lies below one, or holds one (a writable /etc would hide a
+ * read-only /etc/app) gets no volume: the profile is the operator's word.
  */
 export function resolveWritablePaths(own: readonly string[], profile: SandboxProfile | undefined): string[] {
   const config = profile?.spec.filesystemConfig;
   const readOnly = (config?.readOnlyPaths ?? []).map(trimSlash);
   const paths: string[] = [];
   for (const path of [...own, ...(config?.writablePaths ?? [])].map(trimSlash)) {
-    const lockedByProfile = readOnly.some((locked) => path === locked || path.startsWith(`${locked}/`));
+    const lockedByProfile = readOnly.some(
+      (locked) => path === locked || path.startsWith(`${locked}/`) || locked.startsWith(path === "/" ? "/" : `${path}/`),
+    );
     if (!lockedByProfile && !paths.includes(path)) paths.push(path);
   }
   return paths;

@@ -34,17 +34,48 @@ export function profileNamespace(sandbox: Sandbox): string {
   return sandbox.spec.profileRef?.namespace ?? sandbox.metadata.namespace ?? "";
 }
 
+/**
+ * Related objects that were sent but do not match our CRDs (say, the cluster still has an older
+ * CRD), with what is wrong with each, keyed by {@link relatedKey}. They are left out of the
+ * related map, so a hook never reads a malformed object, and reported instead of "not found".
+ */
+export type RelatedProblems = ReadonlyMap<string, readonly string[]>;
+
+export function relatedKey(kind: string, namespace: string | undefined, name: string): string {
+  return `${kind}/${namespace ?? ""}/${name}`;
+}
+
+/** Whether a Sandbox may use the profile it names: its own namespace's, or a shared one's. */
+export function profileAllowed(sandbox: Sandbox, sharedNamespaces: readonly string[]): boolean {
+  const namespace = profileNamespace(sandbox);
+  return namespace === sandbox.metadata.namespace || sharedNamespaces.includes(namespace);
+}
+
 export interface SandboxRelated {
   runtime: RuntimeEnvironment;
   profile?: SandboxProfile;
 }
 
+export interface RelatedOptions {
+  sharedProfileNamespaces: readonly string[];
+  problems: RelatedProblems;
+}
+
 /** The related objects a Sandbox needs, or why it cannot have them (SPEC §4.2). */
-export function findRelated(sandbox: Sandbox, related: ObjectMap): SandboxRelated | PodFailure {
+export function findRelated(sandbox: Sandbox, related: ObjectMap, options: RelatedOptions): SandboxRelated | PodFailure {
   const rteName = sandboxRuntimeName(sandbox);
   const runtime = objectsOfKind<RuntimeEnvironment>(related, API_VERSION, "RuntimeEnvironment").find(
     (r) => r.metadata.name === rteName,
   );
+  const runtimeProblems = options.problems.get(relatedKey("RuntimeEnvironment", undefined, rteName));
+  if (runtimeProblems !== undefined) {
+    return {
+      reason: Reason.RuntimeInvalid,
+      message:
+        `RuntimeEnvironment "${rteName}" does not match this hook server's schema (${runtimeProblems.join("; ")}). ` +
+        `Fix the object, or apply the CRDs that ship with this server (kubectl apply -k crds/).`,
+    };
+  }
   if (runtime === undefined) {
     return {
       reason: Reason.RuntimeNotFound,
@@ -56,6 +87,24 @@ export function findRelated(sandbox: Sandbox, related: ObjectMap): SandboxRelate
   const ref = sandbox.spec.profileRef;
   if (ref === undefined) return { runtime };
   const namespace = profileNamespace(sandbox);
+  if (!profileAllowed(sandbox, options.sharedProfileNamespaces)) {
+    return {
+      reason: Reason.ProfileNotAllowed,
+      message:
+        `SandboxProfile "${namespace}/${ref.name}" is in another namespace, and ${namespace} is not one of the ` +
+        `hook server's SHARED_PROFILE_NAMESPACES. Use a profile in ${sandbox.metadata.namespace ?? ""}, or ask the ` +
+        `operator to share ${namespace}.`,
+    };
+  }
+  const profileProblems = options.problems.get(relatedKey("SandboxProfile", namespace, ref.name));
+  if (profileProblems !== undefined) {
+    return {
+      reason: Reason.ProfileInvalid,
+      message:
+        `SandboxProfile "${namespace}/${ref.name}" does not match this hook server's schema (${profileProblems.join("; ")}). ` +
+        `Fix the object, or apply the CRDs that ship with this server (kubectl apply -k crds/).`,
+    };
+  }
   const profile = objectsOfKind<SandboxProfile>(related, API_VERSION, "SandboxProfile").find(
     (p) => p.metadata.name === ref.name && p.metadata.namespace === namespace,
   );

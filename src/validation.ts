@@ -8,6 +8,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { loadCrdSchemas, type CrdVersionSchemas, type OpenApiSchema } from "./crds.js";
+import type { ObjectMap } from "./metacontroller.js";
 
 /** A JSON-pointer-free, human path: `parent.spec.securityLevel`. */
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; details: string[] };
@@ -87,8 +88,11 @@ function resourceSchema(crd: CrdVersionSchemas, requireUid: boolean): OpenApiSch
   };
 }
 
-/** A children or related map: `Kind.apiVersion` → key → object. Keys are not trusted, values are checked. */
-function objectMap(related: readonly CrdVersionSchemas[]): OpenApiSchema {
+/**
+ * A children or related map: `Kind.apiVersion` → key → object. Keys are not trusted; each value
+ * must be a Kubernetes object, and an observed Pod must have the shape the hooks read.
+ */
+function objectMap(): OpenApiSchema {
   return {
     type: "object",
     additionalProperties: {
@@ -101,13 +105,8 @@ function objectMap(related: readonly CrdVersionSchemas[]): OpenApiSchema {
           kind: { type: "string" },
           metadata: OBJECT_META,
         },
-        allOf: [
-          { if: kindIs("v1", "Pod"), then: OBSERVED_POD },
-          ...related.map((crd) => ({
-            if: kindIs(`${crd.group}/${crd.version}`, crd.kind),
-            then: resourceSchema(crd, false),
-          })),
-        ],
+        if: kindIs("v1", "Pod"),
+        then: OBSERVED_POD,
       },
     },
   };
@@ -116,28 +115,35 @@ function objectMap(related: readonly CrdVersionSchemas[]): OpenApiSchema {
 export interface HookSchemas {
   customize: OpenApiSchema;
   sync: OpenApiSchema;
+  finalize: OpenApiSchema;
 }
 
-/** The request schemas of one parent kind's hooks. */
-export function hookSchemas(parent: CrdVersionSchemas, related: readonly CrdVersionSchemas[]): HookSchemas {
+/**
+ * The request schemas of one parent kind's hooks. Finalize reads only the parent's metadata and
+ * status and the children, so it checks the parent's spec no further than "an object": a spec
+ * that an older or newer CRD allowed must never keep a deleted parent from going.
+ */
+export function hookSchemas(parent: CrdVersionSchemas): HookSchemas {
   const parentSchema = resourceSchema(parent, true);
+  const envelope = (parentOfHook: OpenApiSchema) => ({
+    type: "object",
+    required: ["parent", "children"],
+    properties: {
+      controller: { type: "object" },
+      parent: parentOfHook,
+      children: objectMap(),
+      related: { ...objectMap(), default: {} },
+      finalizing: { type: "boolean", default: false },
+    },
+  });
   return {
     customize: {
       type: "object",
       required: ["parent"],
       properties: { controller: { type: "object" }, parent: parentSchema },
     },
-    sync: {
-      type: "object",
-      required: ["parent", "children"],
-      properties: {
-        controller: { type: "object" },
-        parent: parentSchema,
-        children: objectMap([]),
-        related: { ...objectMap(related), default: {} },
-        finalizing: { type: "boolean", default: false },
-      },
-    },
+    sync: envelope(parentSchema),
+    finalize: envelope(resourceSchema({ ...parent, spec: { type: "object" } }, true)),
   };
 }
 
@@ -164,9 +170,18 @@ export function kubernetesAjv(): Ajv {
   return ajv;
 }
 
+/** What {@link RequestValidators.checkRelated} keeps and what it leaves out. */
+export interface CheckedRelated {
+  /** The related objects that match their CRD, with its defaults applied. */
+  related: ObjectMap;
+  /** The ones that do not, keyed `Kind/namespace/name`, with what is wrong. */
+  problems: Map<string, string[]>;
+}
+
 /** Compiled validators for every hook of the server, built once at start. */
 export class RequestValidators {
   private readonly compiled = new Map<string, ValidateFunction>();
+  private readonly relatedKinds = new Map<string, ValidateFunction>();
 
   constructor(crds: Map<string, CrdVersionSchemas> = loadCrdSchemas()) {
     const ajv = kubernetesAjv();
@@ -175,10 +190,36 @@ export class RequestValidators {
       if (crd === undefined) throw new Error(`crds/ has no CustomResourceDefinition for kind ${kind}`);
       return crd;
     };
-    const sandbox = hookSchemas(need("Sandbox"), [need("RuntimeEnvironment"), need("SandboxProfile")]);
+    const sandbox = hookSchemas(need("Sandbox"));
     this.compiled.set("sandbox/customize", ajv.compile(sandbox.customize));
     this.compiled.set("sandbox/sync", ajv.compile(sandbox.sync));
-    this.compiled.set("sandbox/finalize", this.compiled.get("sandbox/sync") as ValidateFunction);
+    this.compiled.set("sandbox/finalize", ajv.compile(sandbox.finalize));
+    for (const kind of ["RuntimeEnvironment", "SandboxProfile"]) {
+      const crd = need(kind);
+      this.relatedKinds.set(`${crd.group}/${crd.version}/${kind}`, ajv.compile(resourceSchema(crd, false)));
+    }
+  }
+
+  /**
+   * Checks each related object of our own kinds against its CRD. Unlike the parent, a related
+   * object that does not match is not a reason to refuse the request — that would stop every
+   * Sandbox that names it from expiring or being deleted — so it is left out and reported.
+   */
+  checkRelated(related: ObjectMap): CheckedRelated {
+    const kept: ObjectMap = {};
+    const problems = new Map<string, string[]>();
+    for (const [groupKey, group] of Object.entries(related)) {
+      for (const [key, object] of Object.entries(group)) {
+        const validate = this.relatedKinds.get(`${object.apiVersion}/${object.kind}`);
+        const name = `${object.kind}/${object.metadata.namespace ?? ""}/${object.metadata.name}`;
+        if (validate !== undefined && !validate(object)) {
+          problems.set(name, describeErrors(validate.errors ?? []));
+          continue;
+        }
+        (kept[groupKey] ??= {})[key] = object;
+      }
+    }
+    return { related: kept, problems };
   }
 
   /** Validates (and defaults, in place) the body of one hook's request. */

@@ -179,8 +179,9 @@ const K8S_KEYWORDS = [
 /** The one anyOf a structural schema allows to carry types: the int-or-string pair. */
 const INT_OR_STRING: Schema[] = [{ type: "integer" }, { type: "string" }];
 
-const QUANTITIES_ACCEPTED = ["1", "500m", "1.5", "512Mi", "1G", "1e3", "0", ".5", "5Gi"];
-const QUANTITIES_REJECTED = ["-1", "1.5.5", "abc", "5 Gi", "+1", "", "1Gb"];
+const QUANTITIES_ACCEPTED = ["1", "500m", "1.5", "512Mi", "1G", "1e3", "0.5", ".5", "5Gi", "10"];
+// Zero is refused too: a zero limit is no limit at all to the kubelet.
+const QUANTITIES_REJECTED = ["-1", "1.5.5", "abc", "5 Gi", "+1", "", "1Gb", "0", "0.0", "0Gi", "00m"];
 
 function load(file: string): Crd {
   const doc: unknown = parse(readFileSync(new URL(`../crds/${file}`, import.meta.url), "utf8"));
@@ -424,11 +425,11 @@ describe("crds/* quantity fields", () => {
       ]);
     });
 
-    it("uses the exact int-or-string anyOf a structural schema allows, with minimum 0 and a pattern", () => {
+    it("uses the exact int-or-string anyOf a structural schema allows, with minimum 1 and a pattern", () => {
       // Any other keyword inside the anyOf (even `minimum`) makes the API server reject the CRD.
       const broken = quantities()
         .filter(({ node }) => {
-          const wellFormed = isDeepStrictEqual(node.anyOf, INT_OR_STRING) && node.minimum === 0 && node.pattern !== undefined;
+          const wellFormed = isDeepStrictEqual(node.anyOf, INT_OR_STRING) && node.minimum === 1 && node.pattern !== undefined;
           return !wellFormed;
         })
         .map(({ path }) => path);

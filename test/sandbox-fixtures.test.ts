@@ -80,6 +80,15 @@ describe("sandbox fixtures", () => {
           assert.equal(stableStringify(sorted(second.body.children)), stableStringify(sorted(first.body.children)));
         });
 
+        it(`${fixture.name} › its status fed back as the parent's › the same status (no write loop)`, async () => {
+          const first = await answer(fixture);
+          const body = fixture.request();
+          (body.parent as { status?: unknown }).status = first.body.status;
+          const second = await answer(fixture, body);
+          assert.equal(second.status, 200, second.text);
+          assert.equal(stableStringify(second.body.status), stableStringify(first.body.status));
+        });
+
         it(`${fixture.name} › every child › validates against the Kubernetes schema`, () => {
           const golden = fixture.golden() as Answer;
           for (const child of golden.children ?? []) {

@@ -1,0 +1,115 @@
+/**
+ * The sync hook with a warm-pod claimer: the claim is the hook's one side effect, so these
+ * tests watch what the claimer was asked to take.
+ */
+import assert from "node:assert/strict";
+import { sandboxSync } from "../hooks/sandbox-sync.js";
+import type { Sandbox } from "../src/api-types.js";
+import type { ClaimRequest, ClaimResult, WarmPodClaimer } from "../src/claimer.js";
+import { loadConfig } from "../src/config.js";
+import type { HookRequest, KubeObject } from "../src/metacontroller.js";
+import { RequestValidators } from "../src/validation.js";
+import { FIXTURE_NOW } from "./support/app.js";
+import { fixtureCases } from "./support/fixtures.js";
+
+/** A claimer over an in-memory pool: what it hands out is gone from the pool. */
+class FakeClaimer implements WarmPodClaimer {
+  readonly claims: ClaimRequest[] = [];
+  constructor(private readonly answer: (request: ClaimRequest) => ClaimResult) {}
+  claim(request: ClaimRequest): Promise<ClaimResult> {
+    this.claims.push(request);
+    return Promise.resolve(this.answer(request));
+  }
+}
+
+const WARM_POD: KubeObject = {
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: {
+    name: "python-pool-7k2xq",
+    namespace: "team-a",
+    labels: { app: "llmsafespace", component: "warmpod", pool: "python-pool", "sandbox-id": "demo" },
+  },
+};
+
+const validators = new RequestValidators();
+
+/** A validated (and defaulted) request from a fixture, with an edit applied first. */
+function requestFrom(name: string, edit: (body: HookRequest<Sandbox>) => void = () => undefined): HookRequest<Sandbox> {
+  const fixture = fixtureCases("sandbox").find((c) => c.name === name);
+  if (fixture === undefined) throw new Error(`no fixture ${name}`);
+  const body = fixture.request() as unknown as HookRequest<Sandbox>;
+  edit(body);
+  const result = validators.validate<HookRequest<Sandbox>>("sandbox/sync", body);
+  if (!result.ok) throw new Error(result.details.join("; "));
+  return result.value;
+}
+
+function askForWarm(body: HookRequest<Sandbox>): void {
+  body.parent.metadata.annotations = { "llmsafespace.dev/use-warm-pod": "true" };
+}
+
+function sync(request: HookRequest<Sandbox>, claimer: WarmPodClaimer) {
+  return sandboxSync(request, { config: loadConfig({}), claimer, now: new Date(FIXTURE_NOW) });
+}
+
+describe("sandbox sync with a claimer", () => {
+  it("sandboxSync › a warm pod is claimed › returns it as the one pod, with WarmPodClaimed=True", async () => {
+    const claimer = new FakeClaimer(() => ({ outcome: "claimed", pod: WARM_POD, pool: "python-pool" }));
+    const response = await sync(requestFrom("standard-minimal", askForWarm), claimer);
+    const pods = response.children.filter((c) => c.kind === "Pod");
+    assert.deepEqual(pods, [WARM_POD]);
+    const condition = response.status.conditions?.find((c) => c.type === "WarmPodClaimed");
+    assert.equal(condition?.status, "True");
+    assert.equal(condition.reason, "Claimed");
+  });
+
+  it("sandboxSync › the claim asks for runtime and level › from the spec, or the annotations that override them", async () => {
+    const claimer = new FakeClaimer(() => ({ outcome: "cold", reason: "NoWarmPodAvailable", message: "none" }));
+    await sync(requestFrom("standard-minimal", askForWarm), claimer);
+    await sync(
+      requestFrom("standard-minimal", (body) => {
+        body.parent.metadata.annotations = {
+          "llmsafespace.dev/use-warm-pod": "true",
+          "llmsafespace.dev/warm-pod-runtime": "python:3.11",
+          "llmsafespace.dev/warm-pod-security-level": "high",
+        };
+      }),
+      claimer,
+    );
+    assert.deepEqual(
+      claimer.claims.map((c) => [c.runtime, c.securityLevel]),
+      [
+        ["python:3.10", "standard"],
+        ["python:3.11", "high"],
+      ],
+    );
+  });
+
+  it("sandboxSync › no warm pod available › a cold pod and the claimer's reason", async () => {
+    const claimer = new FakeClaimer(() => ({ outcome: "cold", reason: "NoWarmPodAvailable", message: "All 20 warm pods are taken." }));
+    const response = await sync(requestFrom("standard-minimal", askForWarm), claimer);
+    assert.deepEqual(
+      response.children.filter((c) => c.kind === "Pod").map((p) => p.metadata.name),
+      ["sandbox-demo"],
+    );
+    const condition = response.status.conditions?.find((c) => c.type === "WarmPodClaimed");
+    assert.deepEqual([condition?.status, condition?.reason, condition?.message], ["False", "NoWarmPodAvailable", "All 20 warm pods are taken."]);
+  });
+
+  const noClaimCases: [string, string, (body: HookRequest<Sandbox>) => void][] = [
+    ["the Sandbox already has a pod", "phase-pod-ready", askForWarm],
+    ["warm was not asked for", "standard-minimal", () => undefined],
+    ["the Sandbox wants persistent storage", "persistent-storage", askForWarm],
+    ["the RuntimeEnvironment is missing", "runtime-missing-new", askForWarm],
+    ["the Sandbox has expired", "phase-terminated-stays-terminated", askForWarm],
+  ];
+  for (const [scenario, fixture, edit] of noClaimCases) {
+    it(`sandboxSync › ${scenario} › claims nothing`, async () => {
+      const claimer = new FakeClaimer(() => ({ outcome: "claimed", pod: WARM_POD, pool: "python-pool" }));
+      const response = await sync(requestFrom(fixture, edit), claimer);
+      assert.deepEqual(claimer.claims, []);
+      assert.ok(response.children.filter((c) => c.kind === "Pod").length <= 1);
+    });
+  }
+});
