@@ -3,11 +3,10 @@
  * over HTTP and compared with its golden, then checked for the properties every answer must have.
  */
 import assert from "node:assert/strict";
-import request from "supertest";
 import { RESTRICTED_RULES, type PodLike } from "./support/pod-security.js";
 import { validateKubernetesObject } from "./support/k8s-schema.js";
-import { testApp } from "./support/app.js";
-import { fixtureCases, stableStringify, updatingGoldens, writeGolden, type FixtureCase } from "./support/fixtures.js";
+import { answerFixture as answer } from "./support/app.js";
+import { fixtureCases, stableStringify, updatingGoldens, writeGolden } from "./support/fixtures.js";
 
 interface Child {
   apiVersion: string;
@@ -19,18 +18,6 @@ interface Child {
 interface Answer {
   children?: Child[];
   status?: unknown;
-}
-
-async function answer(fixture: FixtureCase, body: Record<string, unknown> = fixture.request()) {
-  const app = testApp({
-    ...(fixture.options.env !== undefined ? { env: fixture.options.env } : {}),
-    ...(fixture.options.now !== undefined ? { now: fixture.options.now } : {}),
-  });
-  const response = await request(app)
-    .post(`/sandbox/${fixture.options.hook ?? "sync"}`)
-    .set("content-type", "application/json")
-    .send(JSON.stringify(body));
-  return { status: response.status, text: response.text, body: response.body as Answer };
 }
 
 /** Desired children as Metacontroller would send them back once they exist (v2 keys). */

@@ -1,11 +1,13 @@
 /** An in-process hook server for tests: defaults, a fixed clock, silent logs, no claiming. */
 import type express from "express";
+import request from "supertest";
 import { createApp } from "../../src/app.js";
 import { disabledClaimer, type WarmPodClaimer } from "../../src/claimer.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { createMetrics, type Metrics } from "../../src/metrics.js";
 import { RequestValidators } from "../../src/validation.js";
+import type { FixtureCase } from "./fixtures.js";
 
 /** The moment every fixture is answered at, unless its fixture.json says otherwise. */
 export const FIXTURE_NOW = "2026-11-29T12:00:00Z";
@@ -34,4 +36,26 @@ export function testApp(options: TestAppOptions = {}): express.Express {
     logger: createLogger("silent"),
     metrics: options.metrics ?? createMetrics({ processMetrics: false }),
   });
+}
+
+/** A hook's answer to a fixture, over HTTP, with the fixture's hook, environment and clock. */
+export interface FixtureAnswer {
+  status: number;
+  text: string;
+  body: {
+    children?: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }[];
+    status?: Record<string, unknown>;
+  };
+}
+
+export async function answerFixture(fixture: FixtureCase, body: Record<string, unknown> = fixture.request()): Promise<FixtureAnswer> {
+  const app = testApp({
+    ...(fixture.options.env !== undefined ? { env: fixture.options.env } : {}),
+    ...(fixture.options.now !== undefined ? { now: fixture.options.now } : {}),
+  });
+  const response = await request(app)
+    .post(`/sandbox/${fixture.options.hook ?? "sync"}`)
+    .set("content-type", "application/json")
+    .send(JSON.stringify(body));
+  return { status: response.status, text: response.text, body: response.body as FixtureAnswer["body"] };
 }

@@ -14,6 +14,11 @@ export interface FixtureOptions {
   hook?: "customize" | "sync" | "finalize";
   env?: Record<string, string>;
   now?: string;
+  /**
+   * Objects of the request (`Kind/name`) that our CRDs reject on purpose: the fixture shows what
+   * the hooks do when the cluster holds objects from another CRD version.
+   */
+  outsideCrds?: string[];
 }
 
 export interface FixtureCase {

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Builds the real etcd and kube-apiserver used by the cluster test tier from the
+# wrapper Go modules next to this script (kube-apiserver/ and etcd/), into a
+# cache outside the repository, and prints that directory.
+#
+#   test/cluster/build.sh            reuse the cached binaries, or build them
+#   test/cluster/build.sh --rebuild  build again even if cached binaries work
+#
+# Environment:
+#   LLMSAFESPACE_CLUSTER_CACHE    cache root (default ~/.cache/llmsafespace/cluster)
+#   LLMSAFESPACE_CLUSTER_REBUILD  set to 1 for the same effect as --rebuild
+#
+# Output: progress goes to stderr; the LAST line on stdout is the absolute
+# directory holding `etcd` and `kube-apiserver`. Exit status is non-zero on any
+# failure. Go is only needed when something has to be built; the modules are
+# fetched through the normal Go module proxy with -mod=readonly, so go.mod and
+# go.sum are never edited.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "build.sh: $*"; exit 1; }
+
+rebuild="${LLMSAFESPACE_CLUSTER_REBUILD:-0}"
+for arg in "$@"; do
+  case "$arg" in
+    --rebuild) rebuild=1 ;;
+    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
+    *) die "unknown argument: $arg (only --rebuild is accepted)" ;;
+  esac
+done
+
+# The versions come from the wrapper go.mod files so they cannot drift apart.
+# `require <module> <version>` on one line, as written in those files.
+module_version() { # <go.mod> <module path>
+  awk -v m="$2" '$1 == "require" && $2 == m { print $3; exit }' "$1"
+}
+k8s_version="$(module_version "$here/kube-apiserver/go.mod" k8s.io/kubernetes)"
+etcd_version="$(module_version "$here/etcd/go.mod" go.etcd.io/etcd/server/v3)"
+[[ "$k8s_version" =~ ^v1\.([0-9]+)\.([0-9]+)$ ]] ||
+  die "cannot read the k8s.io/kubernetes version from kube-apiserver/go.mod (got '${k8s_version}')"
+k8s_minor="${BASH_REMATCH[1]}"
+[[ "$etcd_version" =~ ^v3\.[0-9]+\.[0-9]+$ ]] ||
+  die "cannot read the go.etcd.io/etcd/server/v3 version from etcd/go.mod (got '${etcd_version}')"
+
+# Every k8s.io staging module must be replaced by the v0.Y.Z matching v1.Y.Z.
+staging_version="v0.${k8s_version#v1.}"
+bad="$(awk -v want="$staging_version" '$1 ~ /^k8s\.io\// && $2 == "=>" && $4 != want' "$here/kube-apiserver/go.mod")"
+[ -z "$bad" ] || die "kube-apiserver/go.mod replaces staging modules with versions other than ${staging_version}:
+${bad}"
+
+cache_root="${LLMSAFESPACE_CLUSTER_CACHE:-${HOME:?HOME is not set}/.cache/llmsafespace/cluster}"
+mkdir -p "$cache_root"
+cache_root="$(cd "$cache_root" && pwd -P)"
+out="$cache_root/${k8s_version}-etcd-${etcd_version}"
+mkdir -p "$out"
+
+# `<binary> --version` prints the pinned version. The output is captured before
+# it is matched: piping into `grep -q` can kill the writer with SIGPIPE, which
+# pipefail would report as a failure.
+reports_version() { # <binary> <expected line>
+  local output
+  [ -x "$1" ] || return 1
+  output="$("$1" --version 2>/dev/null)" || return 1
+  grep -qxF "$2" <<<"$output"
+}
+apiserver_ok() { reports_version "$out/kube-apiserver" "Kubernetes ${k8s_version}"; }
+etcd_ok() { reports_version "$out/etcd" "etcd Version: ${etcd_version#v}"; }
+binaries_ok() { apiserver_ok && etcd_ok; }
+
+if [ "$rebuild" != 1 ] && binaries_ok; then
+  say "using cached kube-apiserver ${k8s_version} and etcd ${etcd_version} in $out"
+  printf '%s\n' "$out"
+  exit 0
+fi
+
+command -v go >/dev/null 2>&1 ||
+  die "'go' is not on PATH. Install Go 1.26 or newer (https://go.dev/dl/) to build kube-apiserver ${k8s_version} and etcd ${etcd_version}, or put already-built binaries in $out"
+
+# One build at a time per cache directory when flock(1) is available (Linux);
+# a second caller waits, then finds the binaries built.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$out/.lock"
+  if ! flock -n 9; then
+    say "another build.sh is building into $out; waiting for it…"
+    flock 9
+  fi
+  if [ "$rebuild" != 1 ] && binaries_ok; then
+    say "using cached kube-apiserver ${k8s_version} and etcd ${etcd_version} in $out"
+    printf '%s\n' "$out"
+    exit 0
+  fi
+fi
+
+# Build to a temporary name in the same directory and rename at the end, so an
+# interrupted build never leaves a partial file under the final name.
+tmp_files=()
+cleanup() { [ "${#tmp_files[@]}" -eq 0 ] || rm -f "${tmp_files[@]}"; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+build() { # <name> <module dir> <package> <ldflags>
+  local name="$1" dir="$2" pkg="$3" ldflags="$4"
+  local tmp="$out/.${name}.tmp.$$" start=$SECONDS
+  tmp_files+=("$tmp")
+  (cd "$dir" && CGO_ENABLED=0 go build -mod=readonly -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg") ||
+    die "building $name failed (go build $pkg in ${dir#"$here"/}, see the errors above)"
+  mv -f "$tmp" "$out/$name"
+  say "built $name in $((SECONDS - start))s"
+}
+
+say "using $(go version)"
+build_date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+
+if [ "$rebuild" = 1 ] || ! etcd_ok; then
+  say "building etcd ${etcd_version} (about a minute on 2 cores)…"
+  build etcd "$here/etcd" go.etcd.io/etcd/server/v3 "-s -w"
+fi
+
+if [ "$rebuild" = 1 ] || ! apiserver_ok; then
+  say "building kube-apiserver ${k8s_version} (first build takes several minutes on 2 cores)…"
+  # The same version stamps as Kubernetes' hack/lib/version.sh. Without them the
+  # server calls itself v0.0.0-master and /version reports nothing useful.
+  ldflags="-s -w"
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $p.gitVersion=${k8s_version} -X $p.gitMajor=1 -X $p.gitMinor=${k8s_minor} -X $p.gitCommit="
+    ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=${build_date}"
+  done
+  build kube-apiserver "$here/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver "$ldflags"
+fi
+
+binaries_ok || die "the binaries in $out were built but do not report kube-apiserver ${k8s_version} / etcd ${etcd_version#v} from --version"
+say "kube-apiserver ${k8s_version} and etcd ${etcd_version} are in $out"
+printf '%s\n' "$out"

@@ -1,0 +1,9 @@
+//go:build tools
+
+// Package tools records the one program this module exists to build, so that
+// `go mod tidy` keeps its dependencies. It is never compiled: the build tag
+// keeps it out of every normal build. ../build.sh runs
+// `go build k8s.io/kubernetes/cmd/kube-apiserver` in this directory.
+package tools
+
+import _ "k8s.io/kubernetes/cmd/kube-apiserver"

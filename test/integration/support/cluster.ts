@@ -1,0 +1,190 @@
+/**
+ * A real etcd and kube-apiserver on loopback, started and stopped by the test suite itself, in
+ * the manner of controller-runtime's envtest. No kubelet runs: a test that needs a Ready pod
+ * writes the pod's status through the status subresource.
+ *
+ * The binaries are built from the Go module proxy by test/cluster/build.sh into a cache outside
+ * the repository; the first build takes minutes, later runs reuse it.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { KubeClient } from "./kube.js";
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const START_TIMEOUT_MS = 120_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+export interface TestCluster {
+  /** `https://127.0.0.1:<port>` */
+  server: string;
+  token: string;
+  /** The API server's serving certificate, to trust it. */
+  ca: string;
+  /** A kubeconfig file for the admin user, for tools and for the hook server. */
+  kubeconfigPath: string;
+  client: KubeClient;
+  stop(): Promise<void>;
+}
+
+/** Builds (or finds) the binaries and returns the folder that holds them. */
+export function clusterBinaries(): string {
+  const result = spawnSync("bash", [join(REPO, "test", "cluster", "build.sh")], {
+    stdio: ["ignore", "pipe", "inherit"],
+    encoding: "utf8",
+  });
+  if (result.status !== 0) {
+    throw new Error(`test/cluster/build.sh failed (exit ${result.status ?? result.signal ?? "?"}); see its output above`);
+  }
+  const dir = result.stdout.trim().split("\n").pop() ?? "";
+  for (const binary of ["etcd", "kube-apiserver"]) {
+    if (!existsSync(join(dir, binary))) throw new Error(`test/cluster/build.sh named ${dir}, which has no ${binary}`);
+  }
+  return dir;
+}
+
+/** Starts etcd and kube-apiserver on free loopback ports; resolves once `/readyz` says ok. */
+export async function startCluster(): Promise<TestCluster> {
+  const bin = clusterBinaries();
+  const dir = mkdtempSync(join(tmpdir(), "llmsafespace-cluster-"));
+  const processes: ChildProcess[] = [];
+  // A crashed test run must not leave an etcd holding a port: kill synchronously on exit.
+  const onExit = () => {
+    for (const child of processes) child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once("exit", onExit);
+  const stop = async () => {
+    process.removeListener("exit", onExit);
+    for (const child of [...processes].reverse()) await terminate(child);
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
+    const etcd = launch(join(bin, "etcd"), [
+      `--data-dir=${join(dir, "etcd")}`,
+      `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
+      "--unsafe-no-fsync",
+    ], join(dir, "etcd.log"));
+    processes.push(etcd);
+    await waitFor("etcd", etcd, join(dir, "etcd.log"), async () => {
+      const response = await fetch(`http://127.0.0.1:${etcdClient}/health`);
+      return response.ok && ((await response.json()) as { health?: string }).health === "true";
+    });
+
+    const token = randomBytes(24).toString("hex");
+    writeFileSync(join(dir, "tokens.csv"), `${token},admin,admin,"system:masters"\n`, { mode: 0o600 });
+    const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    writeFileSync(join(dir, "sa.pub"), publicKey.export({ type: "spki", format: "pem" }));
+    writeFileSync(join(dir, "sa.key"), privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
+    const certDir = join(dir, "certs");
+    const apiserver = launch(join(bin, "kube-apiserver"), [
+      `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+      "--bind-address=127.0.0.1",
+      `--secure-port=${apiPort}`,
+      `--cert-dir=${certDir}`,
+      "--service-cluster-ip-range=10.0.0.0/24",
+      `--token-auth-file=${join(dir, "tokens.csv")}`,
+      "--authorization-mode=RBAC",
+      "--service-account-issuer=https://kubernetes.default.svc",
+      `--service-account-key-file=${join(dir, "sa.pub")}`,
+      `--service-account-signing-key-file=${join(dir, "sa.key")}`,
+      // No controller-manager creates the `default` ServiceAccount here; PodSecurity admission,
+      // which these tests are about, stays on.
+      "--disable-admission-plugins=ServiceAccount",
+    ], join(dir, "kube-apiserver.log"));
+    processes.push(apiserver);
+    const server = `https://127.0.0.1:${apiPort}`;
+    let ca = "";
+    await waitFor("kube-apiserver", apiserver, join(dir, "kube-apiserver.log"), async () => {
+      const certFile = join(certDir, "apiserver.crt");
+      if (!existsSync(certFile)) return false;
+      ca = readFileSync(certFile, "utf8");
+      const response = await new KubeClient(server, token, ca).request("GET", "/readyz");
+      return response.status === 200;
+    });
+
+    const kubeconfigPath = join(dir, "kubeconfig");
+    writeFileSync(kubeconfigPath, kubeconfig(server, token, ca), { mode: 0o600 });
+    return { server, token, ca, kubeconfigPath, client: new KubeClient(server, token, ca), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function launch(binary: string, args: string[], logFile: string): ChildProcess {
+  const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const log = createWriteStream(logFile);
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  return child;
+}
+
+async function waitFor(name: string, child: ChildProcess, logFile: string, ready: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) while starting:\n${tail(logFile)}`);
+    }
+    try {
+      if (await ready()) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${name} was not ready after ${START_TIMEOUT_MS / 1000}s:\n${tail(logFile)}`);
+}
+
+function tail(logFile: string, lines = 30): string {
+  try {
+    return readFileSync(logFile, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => { resolve(); }));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** A port the kernel has just handed out, released again for the process to bind. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => {
+        if (typeof address === "object" && address !== null) resolve(address.port);
+        else reject(new Error("no port"));
+      });
+    });
+  });
+}
+
+function kubeconfig(server: string, token: string, ca: string): string {
+  return JSON.stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: "test", cluster: { server, "certificate-authority-data": Buffer.from(ca).toString("base64") } }],
+    users: [{ name: "admin", user: { token } }],
+    contexts: [{ name: "test", context: { cluster: "test", user: "admin" } }],
+    "current-context": "test",
+  });
+}
