@@ -42,3 +42,25 @@ export const disabledClaimer: WarmPodClaimer = {
       message: "Warm-pod claiming is disabled on this hook server (it has no Kubernetes API access); started a cold pod.",
     }),
 };
+
+/**
+ * How a warm pool gives up a pod (SPEC §6, retire before drop): a conditional flip from
+ * `warm-state=available` to `retiring`. Only a pod it then observes as retiring is dropped, so a
+ * pod a Sandbox claimed in the meantime is never deleted from under it.
+ */
+export type RetireResult =
+  /** The pod is now `retiring`. */
+  | "retired"
+  /** The pod is no longer `available` (claimed, retiring, or gone): leave it be. */
+  | "not-available"
+  /** The API could not be asked; try again on a later sync. */
+  | "error";
+
+export interface WarmPodRetirer {
+  retire(pod: { name: string; namespace: string }): Promise<RetireResult>;
+}
+
+/** The retirer of a server with no Kubernetes configuration: pools never give a pod up. */
+export const disabledRetirer: WarmPodRetirer = {
+  retire: () => Promise.resolve("error"),
+};
