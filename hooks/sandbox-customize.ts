@@ -4,7 +4,7 @@
  * Depends on the spec only, as Metacontroller caches the answer per parent generation.
  * https://metacontroller.github.io/metacontroller/api/customize.html
  */
-import type { Sandbox } from "../src/api-types.js";
+import type { RuntimeUser } from "../src/api-types.js";
 import { API_VERSION } from "../src/api-types.js";
 import type { ProfileConfig } from "../src/config.js";
 import type { CustomizeRequest, CustomizeResponse, RelatedResourceRule } from "../src/metacontroller.js";
@@ -14,7 +14,8 @@ export interface SandboxCustomizeDeps {
   config: { profile: ProfileConfig };
 }
 
-export function sandboxCustomize(request: CustomizeRequest<Sandbox>, deps: SandboxCustomizeDeps): CustomizeResponse {
+/** Also the first rules of a WarmPool's answer: a pool finds its runtime and profile as a Sandbox does. */
+export function sandboxCustomize(request: CustomizeRequest<RuntimeUser>, deps: SandboxCustomizeDeps): CustomizeResponse {
   const sandbox = request.parent;
   const relatedResources: RelatedResourceRule[] = [
     // Cluster-scoped: a namespaced parent sees it only with hooks version v2.

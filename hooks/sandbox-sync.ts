@@ -9,7 +9,7 @@ import type { Sandbox, SandboxPhase, SandboxStatus } from "../src/api-types.js";
 import type { WarmPodClaimer } from "../src/claimer.js";
 import { ConditionType, Reason, formatTime, type ConditionInput } from "../src/conditions.js";
 import type { NetworkConfig, PodConfig, ProfileConfig } from "../src/config.js";
-import { sandboxChildName, sandboxLabels, sandboxSelector } from "../src/labels.js";
+import { LABEL_CLAIMED_BY, sandboxChildName, sandboxLabels, sandboxSelector } from "../src/labels.js";
 import { allObjects, objectsOfKind, type HookRequest, type HookResponse, type KubeObject } from "../src/metacontroller.js";
 import { sandboxNetworkPolicies, type NetworkPolicies } from "../src/network-policy.js";
 import { isPodReady, keepObserved, type ObservedPod } from "../src/observed.js";
@@ -45,6 +45,13 @@ export interface SandboxSyncDeps {
   now: Date;
   /** Related objects left out because they do not match our CRDs. @default none */
   relatedProblems?: RelatedProblems;
+  /** Counts allocation attempts with the seed's vocabulary. @default none */
+  metrics?: AllocationMetrics;
+}
+
+export interface AllocationMetrics {
+  /** A sync that starts a Sandbox's pod: an allocation attempt, warm `requested` or not. */
+  podStarted(runtime: string, securityLevel: string, warmRequested: boolean): void;
 }
 
 export async function sandboxSync(
@@ -53,7 +60,8 @@ export async function sandboxSync(
 ): Promise<HookResponse<SandboxStatus>> {
   const sandbox = request.parent;
   const previous = sandbox.status;
-  const pod = servingPod(objectsOfKind<ObservedPod>(request.children, "v1", "Pod"), previous);
+  const pods = objectsOfKind<ObservedPod>(request.children, "v1", "Pod");
+  const pod = servingPod(pods, previous);
   const lifetime = lifetimeOf(sandbox, pod, deps.now);
 
   const related = findRelated(sandbox, request.related, {
@@ -69,6 +77,7 @@ export async function sandboxSync(
   // The pod: the one that exists, else a claimed warm pod, else a cold one (SPEC §4.2). Never
   // a second pod, and never a new one once the Sandbox has expired.
   let desiredPod: KubeObject | undefined;
+  let cold: KubeObject | undefined;
   let warmCondition = previousCondition(previous, ConditionType.WarmPodClaimed);
   const warm = warmRequest(sandbox);
   if (pod !== undefined) {
@@ -85,7 +94,8 @@ export async function sandboxSync(
           message: "A warm pod has no persistent volume, and this Sandbox asks for one (spec.storage.persistent); started a cold pod.",
         };
       } else {
-        const result = await deps.claimer.claim({ sandbox, ...warm });
+        cold = coldPod(sandbox, plan.related, plan.security);
+        const result = await deps.claimer.claim({ sandbox, ...warm, coldPod: cold });
         if (result.outcome === "claimed") {
           desiredPod = result.pod;
           warmCondition = claimedCondition(result.pod.metadata.name, result.pool);
@@ -94,11 +104,15 @@ export async function sandboxSync(
         }
       }
     }
-    desiredPod ??= coldPod(sandbox, plan.related, plan.security);
+    desiredPod ??= cold ?? coldPod(sandbox, plan.related, plan.security);
   }
+  if (pod === undefined && desiredPod !== undefined) {
+    deps.metrics?.podStarted(warm?.runtime ?? sandbox.spec.runtime, warm?.securityLevel ?? sandbox.spec.securityLevel, warm !== undefined);
+  }
+  const extraClaims = await releaseExtraClaims(sandbox, pods, pod, deps.claimer);
   if (warm === undefined && warmPoolOf(pod) === undefined) warmCondition = undefined;
 
-  const desired = [desiredPod, ...supportingChildren(sandbox), ...network.children].filter(
+  const desired = [desiredPod, ...extraClaims, ...supportingChildren(sandbox), ...network.children].filter(
     (child): child is KubeObject => child !== undefined,
   );
   const children = failure === undefined ? desired : [...desired, ...keptWhileFailed(request, desired, lifetime.expired)];
@@ -154,6 +168,30 @@ function podPlan(
     };
   }
   return { kind: "build", related, security };
+}
+
+/**
+ * Claim step 5: a Sandbox never holds two pods. A second pod that is a warm pod claimed for this
+ * Sandbox (a claim whose answer came too late, say) goes back to its pool; it stays in this
+ * answer so that Metacontroller, which may not have seen the release yet, does not delete it.
+ * Any other extra pod is left out, and so deleted.
+ */
+async function releaseExtraClaims(
+  sandbox: Sandbox,
+  pods: readonly ObservedPod[],
+  serving: ObservedPod | undefined,
+  claimer: WarmPodClaimer,
+): Promise<KubeObject[]> {
+  const kept: KubeObject[] = [];
+  for (const extra of pods) {
+    if (extra === serving || extra.metadata.labels?.[LABEL_CLAIMED_BY] !== sandbox.metadata.uid) continue;
+    await claimer.release(
+      { name: extra.metadata.name, namespace: extra.metadata.namespace ?? sandbox.metadata.namespace ?? "" },
+      sandbox.metadata.uid ?? "",
+    );
+    kept.push(keepObserved(extra));
+  }
+  return kept;
 }
 
 interface Lifetime {

@@ -42,6 +42,17 @@ export interface ProfileRef {
   namespace?: string;
 }
 
+/**
+ * What a Sandbox and a WarmPool share: a runtime, which names a RuntimeEnvironment, and an optional
+ * SandboxProfile. Both find their related objects by the same rules (SPEC §4.1, §6).
+ */
+export interface RuntimeUser extends KubeObject {
+  spec: {
+    runtime: string;
+    profileRef?: ProfileRef;
+  };
+}
+
 export interface SandboxSpec {
   runtime: string;
   /** @default "standard" */
@@ -117,6 +128,60 @@ export interface SandboxStatus {
 export interface Sandbox extends KubeObject {
   spec: SandboxSpec;
   status?: SandboxStatus;
+}
+
+export interface WarmPoolSpec {
+  runtime: string;
+  /** @default "standard" */
+  securityLevel: SecurityLevel;
+  /** Warm pods (available or starting) the pool keeps at all times. */
+  minSize: number;
+  /** Most warm pods the pool keeps, whatever autoscaling asks; 0 is no limit. @default 0 */
+  maxSize: number;
+  /** Age in seconds at which a ready, unclaimed pod is retired and replaced; 0 keeps it. @default 3600 */
+  ttl: number;
+  resources?: ResourceSettings;
+  profileRef?: ProfileRef;
+  preloadPackages?: string[];
+  preloadScripts?: { name: string; content: string }[];
+  /** @default {} */
+  autoScaling: {
+    /** @default false */
+    enabled: boolean;
+    /** Percent of the pool's pods that may be claimed. @default 80 */
+    targetUtilization: number;
+    /** Seconds after `lastScaleTime` before spare pods are retired. @default 300 */
+    scaleDownDelay: number;
+  };
+  /** @default {} */
+  recycle: {
+    /** @default false */
+    enabled: boolean;
+    /** @default 86400 */
+    maxPodAge: number;
+    /** @default 3 */
+    maxRecycleCount: number;
+    /** @default 0 */
+    minRuntimeBeforeRecycle: number;
+  };
+}
+
+export interface WarmPoolStatus {
+  /** Warm pods that are Ready and waiting to be claimed. */
+  availablePods?: number;
+  /** The pool's pods that Sandboxes have claimed. */
+  assignedPods?: number;
+  /** Warm pods that are not Ready yet. */
+  pendingPods?: number;
+  /** When the pool last created or retired pods; `scaleDownDelay` counts from here. */
+  lastScaleTime?: string;
+  conditions?: Condition[];
+  observedGeneration?: number;
+}
+
+export interface WarmPool extends KubeObject {
+  spec: WarmPoolSpec;
+  status?: WarmPoolStatus;
 }
 
 export type SecurityFeature = "seccomp" | "apparmor" | "gvisor" | "no-new-privs";

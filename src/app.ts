@@ -7,8 +7,11 @@ import secureJson from "secure-json-parse";
 import { sandboxCustomize } from "../hooks/sandbox-customize.js";
 import { sandboxFinalize } from "../hooks/sandbox-finalize.js";
 import { sandboxSync } from "../hooks/sandbox-sync.js";
-import type { Sandbox } from "./api-types.js";
-import type { WarmPodClaimer } from "./claimer.js";
+import { warmPoolCustomize } from "../hooks/warmpool-customize.js";
+import { warmPoolFinalize } from "../hooks/warmpool-finalize.js";
+import { warmPoolSync } from "../hooks/warmpool-sync.js";
+import type { Sandbox, WarmPool } from "./api-types.js";
+import { disabledRetirer, noRecycling, type WarmPodClaimer, type WarmPodRecycler, type WarmPodRetirer } from "./claimer.js";
 import type { Config } from "./config.js";
 import { HttpError } from "./errors.js";
 import type { Logger } from "./log.js";
@@ -20,6 +23,10 @@ export interface AppDeps {
   config: Config;
   validators: RequestValidators;
   claimer: WarmPodClaimer;
+  /** How warm pools give pods up. @default disabledRetirer (pools never give a pod up) */
+  retirer?: WarmPodRetirer;
+  /** What becomes of a deleted Sandbox's claimed warm pod. @default noRecycling (deleted) */
+  recycler?: WarmPodRecycler;
   clock: () => Date;
   logger: Logger;
   metrics: Metrics;
@@ -31,14 +38,49 @@ type Hook = (body: unknown, now: Date) => unknown;
 
 function hooks(deps: AppDeps): Record<string, Hook> {
   const { config, claimer, validators } = deps;
+  const retirer = deps.retirer ?? disabledRetirer;
+  const allocation = {
+    podStarted: (runtime: string, securityLevel: string, warmRequested: boolean) => {
+      deps.metrics.allocationAttempts.inc({ runtime, security_level: securityLevel, requested: warmRequested ? "requested" : "not_requested" });
+    },
+  };
   return {
     "sandbox/customize": (body) => sandboxCustomize(body as CustomizeRequest<Sandbox>, { config }),
     "sandbox/sync": (body, now) => {
       const request = body as HookRequest<Sandbox>;
       const { related, problems } = validators.checkRelated(request.related);
-      return sandboxSync({ ...request, related }, { config, claimer, now, relatedProblems: problems });
+      return sandboxSync({ ...request, related }, { config, claimer, now, relatedProblems: problems, metrics: allocation });
     },
-    "sandbox/finalize": (body, now) => sandboxFinalize(body as HookRequest<Sandbox>, { now }),
+    "sandbox/finalize": (body, now) =>
+      sandboxFinalize(body as HookRequest<Sandbox>, {
+        now,
+        recycler: deps.recycler ?? noRecycling,
+        onRecycleDecision: (decision) => {
+          deps.metrics.recycleDecisions.inc({ decision: decision.recycle ? "recycle" : "delete", reason: decision.reason });
+        },
+      }),
+    "warmpool/customize": (body) => warmPoolCustomize(body as CustomizeRequest<WarmPool>, { config }),
+    "warmpool/sync": async (body, now) => {
+      const request = body as HookRequest<WarmPool>;
+      const { related, problems } = validators.checkRelated(request.related);
+      const response = await warmPoolSync({ ...request, related }, { config, retirer, now, relatedProblems: problems });
+      const { status } = response;
+      const pool = { namespace: request.parent.metadata.namespace ?? "", pool: request.parent.metadata.name };
+      deps.metrics.poolPods.set({ ...pool, state: "available" }, status.availablePods ?? 0);
+      deps.metrics.poolPods.set({ ...pool, state: "pending" }, status.pendingPods ?? 0);
+      deps.metrics.poolPods.set({ ...pool, state: "assigned" }, status.assignedPods ?? 0);
+      return response;
+    },
+    "warmpool/finalize": async (body, now) => {
+      const request = body as HookRequest<WarmPool>;
+      const response = await warmPoolFinalize(request, { retirer, now });
+      if (response.finalized === true) {
+        for (const state of ["available", "pending", "assigned"]) {
+          deps.metrics.poolPods.remove({ namespace: request.parent.metadata.namespace ?? "", pool: request.parent.metadata.name, state });
+        }
+      }
+      return response;
+    },
   };
 }
 

@@ -6,6 +6,8 @@
 import type { Sandbox, SecurityLevel } from "./api-types.js";
 import { Reason } from "./conditions.js";
 import type { KubeObject } from "./metacontroller.js";
+import type { ObservedPod } from "./observed.js";
+import type { RecycleDecision } from "./recycle.js";
 
 export interface ClaimRequest {
   sandbox: Sandbox;
@@ -13,6 +15,8 @@ export interface ClaimRequest {
   runtime: string;
   /** The exact level to match: a warm pod of another level is never taken. */
   securityLevel: SecurityLevel;
+  /** The pod a cold start would create: a warm pod must match it where isolation and size are decided. */
+  coldPod: KubeObject;
 }
 
 export type ClaimResult =
@@ -29,8 +33,16 @@ export type ClaimResult =
       message: string;
     };
 
+/** What became of a claim a Sandbox no longer needs. */
+export type ReleaseResult = "released" | "not-ours" | "error";
+
 export interface WarmPodClaimer {
   claim(request: ClaimRequest): Promise<ClaimResult>;
+  /**
+   * Gives a claimed pod back to its pool (claim step 5: a Sandbox that already has a pod and
+   * finds a second, claimed one lets the extra go). Conditional on the claim still being ours.
+   */
+  release(pod: { name: string; namespace: string }, sandboxUid: string): Promise<ReleaseResult>;
 }
 
 /** The claimer of a server with no Kubernetes configuration: every Sandbox starts cold. */
@@ -41,6 +53,22 @@ export const disabledClaimer: WarmPodClaimer = {
       reason: Reason.ClaimingDisabled,
       message: "Warm-pod claiming is disabled on this hook server (it has no Kubernetes API access); started a cold pod.",
     }),
+  release: () => Promise.resolve("error"),
+};
+
+/**
+ * What becomes of a claimed warm pod when its Sandbox is deleted (SPEC §7): recycled into its
+ * pool when every check passes and the wipe worked, else deleted with the Sandbox's other
+ * children. `conflict` means the pod is no longer this Sandbox's (a recycle already happened).
+ */
+export interface WarmPodRecycler {
+  recycle(pod: ObservedPod, sandboxUid: string): Promise<RecycleDecision>;
+}
+
+/** A server with no Kubernetes access deletes every claimed pod, as the default asks. */
+export const noRecycling: WarmPodRecycler = {
+  recycle: () =>
+    Promise.resolve({ recycle: false, reason: "disabled", message: "this hook server has no Kubernetes API access" }),
 };
 
 /**

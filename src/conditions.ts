@@ -9,6 +9,9 @@ export const ConditionType = {
   WarmPodClaimed: "WarmPodClaimed",
   EgressDomainsEnforced: "EgressDomainsEnforced",
   Expired: "Expired",
+  // WarmPool, only while something is wrong (as a Deployment's ReplicaFailure)
+  RetireFailure: "RetireFailure",
+  SizeConflict: "SizeConflict",
 } as const;
 
 export const Reason = {
@@ -28,6 +31,13 @@ export const Reason = {
   SeccompProfileNotAllowed: "SeccompProfileNotAllowed",
   EgressRuleInvalid: "EgressRuleInvalid",
   Terminating: "Terminating",
+  // Ready of a WarmPool
+  PodsAvailable: "PodsAvailable",
+  Scaling: "Scaling",
+  // RetireFailure
+  RetireFailed: "RetireFailed",
+  // SizeConflict
+  MaxSizeBelowMinSize: "MaxSizeBelowMinSize",
   // WarmPodClaimed
   Claimed: "Claimed",
   ClaimingDisabled: "ClaimingDisabled",

@@ -39,6 +39,16 @@ export interface ProfileConfig {
   sharedNamespaces: string[];
 }
 
+/** Where the warm-pod claimer reaches the Kubernetes API. */
+export interface KubeConfigSource {
+  /** `KUBECONFIG`, when set. */
+  kubeconfigPath?: string;
+  /** In a pod: `KUBERNETES_SERVICE_HOST` is set, so the service-account credentials are used. */
+  inCluster: boolean;
+  /** Longest a claim may take before a Sandbox starts cold. @default 2000 */
+  claimDeadlineMs: number;
+}
+
 export interface Config {
   /** @default 8080 */
   port: number;
@@ -49,6 +59,7 @@ export interface Config {
   network: NetworkConfig;
   pod: PodConfig;
   profile: ProfileConfig;
+  kube: KubeConfigSource;
 }
 
 /** Thrown when the environment holds a value the server cannot use; lists every problem at once. */
@@ -113,6 +124,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     },
     profile: {
       sharedNamespaces: checked("SHARED_PROFILE_NAMESPACES", [] as string[], parseNamespaces),
+    },
+    kube: {
+      ...(env.KUBECONFIG !== undefined && env.KUBECONFIG.trim() !== "" ? { kubeconfigPath: env.KUBECONFIG.trim() } : {}),
+      inCluster: env.KUBERNETES_SERVICE_HOST !== undefined && env.KUBERNETES_SERVICE_HOST !== "",
+      claimDeadlineMs: checked("CLAIM_DEADLINE_MS", 2000, integerIn(100, 30_000)),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -4,30 +4,57 @@
  */
 import type { Server } from "node:http";
 import { createApp } from "./app.js";
-import { disabledClaimer } from "./claimer.js";
+import { KubeConfig } from "@kubernetes/client-node";
+import { disabledClaimer, disabledRetirer, noRecycling } from "./claimer.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
-import { createLogger } from "./log.js";
-import { createMetrics } from "./metrics.js";
+import { createLogger, type Logger } from "./log.js";
+import { createMetrics, type Metrics } from "./metrics.js";
 import { RequestValidators } from "./validation.js";
+import { KubernetesWarmPods, metricsObserver } from "./warm-pod-claimer.js";
 
 /** Longest a drain may take before the process exits anyway; below Kubernetes' default 30 s grace. */
 const DRAIN_TIMEOUT_MS = 25_000;
 
+/**
+ * The API access for claims and retires: in a pod, its service account; elsewhere the file
+ * KUBECONFIG names; with neither, none — a developer's ~/.kube/config is never picked up
+ * unasked, so `npm start` on a laptop cannot claim pods in whatever cluster it points at.
+ */
+function warmPods(config: Config, logger: Logger, metrics: Metrics): KubernetesWarmPods | undefined {
+  const { kubeconfigPath, inCluster, claimDeadlineMs } = config.kube;
+  if (kubeconfigPath === undefined && !inCluster) return undefined;
+  const kubeConfig = new KubeConfig();
+  if (kubeconfigPath !== undefined) kubeConfig.loadFromFile(kubeconfigPath);
+  else kubeConfig.loadFromCluster();
+  return KubernetesWarmPods.fromKubeConfig(kubeConfig, {
+    deadlineMs: claimDeadlineMs,
+    logger,
+    observer: metricsObserver(metrics),
+  });
+}
+
 function start(config: Config): void {
   const logger = createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const pods = warmPods(config, logger, metrics);
   let ready = false;
   const app = createApp({
     config,
     validators: new RequestValidators(),
-    claimer: disabledClaimer,
+    claimer: pods ?? disabledClaimer,
+    retirer: pods ?? disabledRetirer,
+    recycler: pods ?? noRecycling,
     clock: () => new Date(),
     logger,
-    metrics: createMetrics(),
+    metrics,
     isReady: () => ready,
   });
   const server: Server = app.listen(config.port, () => {
     ready = true;
-    logger.info({ port: config.port, claiming: "disabled" }, "Started hook server");
+    logger.info(
+      { port: config.port, claiming: pods === undefined ? "disabled" : config.kube.inCluster && config.kube.kubeconfigPath === undefined ? "in-cluster" : "kubeconfig" },
+      "Started hook server",
+    );
   });
   server.on("error", (error) => {
     logger.fatal({ err: error, port: config.port }, "Failed to listen");

@@ -1,5 +1,5 @@
 /** Prometheus metrics on a registry of the server's own (no global state shared between apps). */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 export const METRIC_PREFIX = "llmsafespace_";
 
@@ -10,6 +10,16 @@ export interface Metrics {
   registry: Registry;
   hookRequests: Counter<"hook" | "outcome">;
   hookDuration: Histogram<"hook" | "outcome">;
+  /** Pods started for Sandboxes, warm `requested` or `not_requested` (the seed's vocabulary). */
+  allocationAttempts: Counter<"runtime" | "security_level" | "requested">;
+  /** Claim outcomes: error, no_matching_pools, no_available_pods, no_ready_pods, success. */
+  allocationResults: Counter<"runtime" | "security_level" | "result">;
+  allocationDuration: Histogram<"runtime" | "security_level">;
+  claimConflicts: Counter;
+  /** What became of claimed warm pods at Sandbox deletion: recycle or delete, and why. */
+  recycleDecisions: Counter<"decision" | "reason">;
+  /** Each pool's pods by state (available, pending, assigned), as its last sync counted them. */
+  poolPods: Gauge<"namespace" | "pool" | "state">;
 }
 
 export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
@@ -28,6 +38,42 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       help: "Time to answer a hook request, from the first byte read to the last byte written.",
       labelNames: ["hook", "outcome"],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    allocationAttempts: new Counter({
+      name: `${METRIC_PREFIX}warm_pod_allocation_attempts_total`,
+      help: "Sandbox pods started, by whether a warm pod was requested (requested, not_requested).",
+      labelNames: ["runtime", "security_level", "requested"],
+      registers: [registry],
+    }),
+    allocationResults: new Counter({
+      name: `${METRIC_PREFIX}warm_pod_allocation_results_total`,
+      help: "Warm-pod claims by result (error, no_matching_pools, no_available_pods, no_ready_pods, success).",
+      labelNames: ["runtime", "security_level", "result"],
+      registers: [registry],
+    }),
+    allocationDuration: new Histogram({
+      name: `${METRIC_PREFIX}warm_pod_allocation_duration_seconds`,
+      help: "Time to claim a warm pod or give up, own-claim lookup and patches included.",
+      labelNames: ["runtime", "security_level"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+      registers: [registry],
+    }),
+    poolPods: new Gauge({
+      name: `${METRIC_PREFIX}warm_pool_pods`,
+      help: "Pods of each WarmPool by state (available, pending, assigned), as its last sync counted them.",
+      labelNames: ["namespace", "pool", "state"],
+      registers: [registry],
+    }),
+    recycleDecisions: new Counter({
+      name: `${METRIC_PREFIX}warm_pod_recycle_decisions_total`,
+      help: "Claimed warm pods at Sandbox deletion, by decision (recycle, delete) and reason.",
+      labelNames: ["decision", "reason"],
+      registers: [registry],
+    }),
+    claimConflicts: new Counter({
+      name: `${METRIC_PREFIX}warm_pod_claim_conflicts_total`,
+      help: "Claim patches that lost to another claimer or a retire (the pod was no longer available).",
       registers: [registry],
     }),
   };

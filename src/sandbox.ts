@@ -5,6 +5,7 @@
 import type {
   Condition,
   RuntimeEnvironment,
+  RuntimeUser,
   Sandbox,
   SandboxProfile,
   SandboxStatus,
@@ -24,14 +25,14 @@ import { compareStrings, objectsOfKind, type ObjectMap } from "./metacontroller.
 import { isPodReady, podReadyCondition, type ObservedPod } from "./observed.js";
 import type { PodFailure } from "./pod.js";
 
-/** The RuntimeEnvironment a Sandbox runs on: `python:3.10` → `python-3.10`. */
-export function sandboxRuntimeName(sandbox: Sandbox): string {
-  return runtimeName(sandbox.spec.runtime);
+/** The RuntimeEnvironment a Sandbox (or WarmPool) runs on: `python:3.10` → `python-3.10`. */
+export function sandboxRuntimeName(owner: RuntimeUser): string {
+  return runtimeName(owner.spec.runtime);
 }
 
-/** The namespace of the SandboxProfile a Sandbox names: its own unless the ref says otherwise. */
-export function profileNamespace(sandbox: Sandbox): string {
-  return sandbox.spec.profileRef?.namespace ?? sandbox.metadata.namespace ?? "";
+/** The namespace of the SandboxProfile a Sandbox (or WarmPool) names: its own unless the ref says otherwise. */
+export function profileNamespace(owner: RuntimeUser): string {
+  return owner.spec.profileRef?.namespace ?? owner.metadata.namespace ?? "";
 }
 
 /**
@@ -45,10 +46,10 @@ export function relatedKey(kind: string, namespace: string | undefined, name: st
   return `${kind}/${namespace ?? ""}/${name}`;
 }
 
-/** Whether a Sandbox may use the profile it names: its own namespace's, or a shared one's. */
-export function profileAllowed(sandbox: Sandbox, sharedNamespaces: readonly string[]): boolean {
-  const namespace = profileNamespace(sandbox);
-  return namespace === sandbox.metadata.namespace || sharedNamespaces.includes(namespace);
+/** Whether a Sandbox (or WarmPool) may use the profile it names: its own namespace's, or a shared one's. */
+export function profileAllowed(owner: RuntimeUser, sharedNamespaces: readonly string[]): boolean {
+  const namespace = profileNamespace(owner);
+  return namespace === owner.metadata.namespace || sharedNamespaces.includes(namespace);
 }
 
 export interface SandboxRelated {
@@ -61,9 +62,9 @@ export interface RelatedOptions {
   problems: RelatedProblems;
 }
 
-/** The related objects a Sandbox needs, or why it cannot have them (SPEC §4.2). */
-export function findRelated(sandbox: Sandbox, related: ObjectMap, options: RelatedOptions): SandboxRelated | PodFailure {
-  const rteName = sandboxRuntimeName(sandbox);
+/** The related objects a Sandbox (or WarmPool) needs, or why it cannot have them (SPEC §4.2, §6). */
+export function findRelated(owner: RuntimeUser, related: ObjectMap, options: RelatedOptions): SandboxRelated | PodFailure {
+  const rteName = sandboxRuntimeName(owner);
   const runtime = objectsOfKind<RuntimeEnvironment>(related, API_VERSION, "RuntimeEnvironment").find(
     (r) => r.metadata.name === rteName,
   );
@@ -80,19 +81,19 @@ export function findRelated(sandbox: Sandbox, related: ObjectMap, options: Relat
     return {
       reason: Reason.RuntimeNotFound,
       message:
-        `RuntimeEnvironment "${rteName}" (from spec.runtime "${sandbox.spec.runtime}") was not found. ` +
+        `RuntimeEnvironment "${rteName}" (from spec.runtime "${owner.spec.runtime}") was not found. ` +
         `Create it, or set spec.runtime to one listed by "kubectl get runtimeenvironments".`,
     };
   }
-  const ref = sandbox.spec.profileRef;
+  const ref = owner.spec.profileRef;
   if (ref === undefined) return { runtime };
-  const namespace = profileNamespace(sandbox);
-  if (!profileAllowed(sandbox, options.sharedProfileNamespaces)) {
+  const namespace = profileNamespace(owner);
+  if (!profileAllowed(owner, options.sharedProfileNamespaces)) {
     return {
       reason: Reason.ProfileNotAllowed,
       message:
         `SandboxProfile "${namespace}/${ref.name}" is in another namespace, and ${namespace} is not one of the ` +
-        `hook server's SHARED_PROFILE_NAMESPACES. Use a profile in ${sandbox.metadata.namespace ?? ""}, or ask the ` +
+        `hook server's SHARED_PROFILE_NAMESPACES. Use a profile in ${owner.metadata.namespace ?? ""}, or ask the ` +
         `operator to share ${namespace}.`,
     };
   }

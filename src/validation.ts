@@ -3,8 +3,8 @@
  * `crds/` (one source). Validation also applies the CRD defaults, as the API server would, so a
  * hook never sees an undefined field that has a default.
  *
- * Observed children are checked only as far as a hook reads them: validating every field of
- * thousands of observed pods would cost more than the hook itself.
+ * Observed children, and related pods (a pool's claimed pods), are checked only as far as a hook
+ * reads them: validating every field of thousands of pods would cost more than the hook itself.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { loadCrdSchemas, type CrdVersionSchemas, type OpenApiSchema } from "./crds.js";
@@ -190,10 +190,12 @@ export class RequestValidators {
       if (crd === undefined) throw new Error(`crds/ has no CustomResourceDefinition for kind ${kind}`);
       return crd;
     };
-    const sandbox = hookSchemas(need("Sandbox"));
-    this.compiled.set("sandbox/customize", ajv.compile(sandbox.customize));
-    this.compiled.set("sandbox/sync", ajv.compile(sandbox.sync));
-    this.compiled.set("sandbox/finalize", ajv.compile(sandbox.finalize));
+    for (const [route, kind] of [["sandbox", "Sandbox"], ["warmpool", "WarmPool"]] as const) {
+      const schemas = hookSchemas(need(kind));
+      this.compiled.set(`${route}/customize`, ajv.compile(schemas.customize));
+      this.compiled.set(`${route}/sync`, ajv.compile(schemas.sync));
+      this.compiled.set(`${route}/finalize`, ajv.compile(schemas.finalize));
+    }
     for (const kind of ["RuntimeEnvironment", "SandboxProfile"]) {
       const crd = need(kind);
       this.relatedKinds.set(`${crd.group}/${crd.version}/${kind}`, ajv.compile(resourceSchema(crd, false)));

@@ -172,9 +172,22 @@ describe("hook server", () => {
     assert.match(text, /llmsafespace_hook_request_duration_seconds_count\{hook="sandbox\/sync",outcome="ok"\} 1/);
   });
 
+  it("hook server › metrics › report each pool's pods by state after its sync", async () => {
+    const metrics = createMetrics({ processMetrics: false });
+    const counted = testApp({ metrics });
+    const fixture = fixtureCases("warmpool").find((c) => c.name === "pending-pods-counted");
+    assert.ok(fixture !== undefined);
+    const body = fixture.request() as { parent: { metadata: { name: string; namespace: string } } };
+    assert.equal((await post(counted, "/warmpool/sync", JSON.stringify(body))).status, 200);
+    const text = (await request(counted).get("/metrics")).text;
+    const { name, namespace } = body.parent.metadata;
+    assert.match(text, new RegExp(`llmsafespace_warm_pool_pods\\{namespace="${namespace}",pool="${name}",state="available"\\} 1`));
+    assert.match(text, new RegExp(`llmsafespace_warm_pool_pods\\{namespace="${namespace}",pool="${name}",state="pending"\\} 2`));
+  });
+
   it("hook server › a hook that throws › 500 with a JSON error, never a partial answer", async () => {
     const failing = testApp({
-      claimer: { claim: () => Promise.reject(new Error("boom")) },
+      claimer: { claim: () => Promise.reject(new Error("boom")), release: () => Promise.resolve("error") },
     });
     const body = valid.request();
     (body.parent as { metadata: { annotations?: Record<string, string> } }).metadata.annotations = {

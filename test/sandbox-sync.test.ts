@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { sandboxSync } from "../hooks/sandbox-sync.js";
 import type { Sandbox } from "../src/api-types.js";
-import type { ClaimRequest, ClaimResult, WarmPodClaimer } from "../src/claimer.js";
+import type { ClaimRequest, ClaimResult, ReleaseResult, WarmPodClaimer } from "../src/claimer.js";
 import { loadConfig } from "../src/config.js";
 import type { HookRequest, KubeObject } from "../src/metacontroller.js";
 import { RequestValidators } from "../src/validation.js";
@@ -16,9 +16,14 @@ import { fixtureCases } from "./support/fixtures.js";
 class FakeClaimer implements WarmPodClaimer {
   readonly claims: ClaimRequest[] = [];
   constructor(private readonly answer: (request: ClaimRequest) => ClaimResult) {}
+  readonly releases: string[] = [];
   claim(request: ClaimRequest): Promise<ClaimResult> {
     this.claims.push(request);
     return Promise.resolve(this.answer(request));
+  }
+  release(pod: { name: string }): Promise<ReleaseResult> {
+    this.releases.push(pod.name);
+    return Promise.resolve("released");
   }
 }
 

@@ -17,9 +17,9 @@ import { cluster } from "./setup.js";
 const NOT_INSTALLED = new Set(["cilium.io/v2/CiliumNetworkPolicy"]);
 
 describe("sync children on a real API server", () => {
-  for (const fixture of fixtureCases("sandbox")) {
+  for (const fixture of [...fixtureCases("sandbox"), ...fixtureCases("warmpool")]) {
     if ((fixture.options.hook ?? "sync") !== "sync") continue;
-    it(`sync children › ${fixture.name} › every child is admitted (server-side dry run)`, async () => {
+    it(`sync children › ${fixture.parent} ${fixture.name} › every child is admitted (server-side dry run)`, async () => {
       const answer = await answerFixture(fixture);
       assert.equal(answer.status, 200, answer.text);
       const children = (answer.body.children ?? []) as KubeObjectLike[];

@@ -9,35 +9,46 @@ import { fixtureCases } from "../support/fixtures.js";
 import { describeStatus, type KubeObjectLike } from "./support/kube.js";
 import { cluster } from "./setup.js";
 
-const parent: KubeObjectLike = {
-  apiVersion: "llmsafespace.dev/v1",
-  kind: "Sandbox",
-  metadata: { name: "status-round-trip", namespace: "team-a" },
-  spec: { runtime: "python:3.10" },
+/** One real parent per kind, whose status subresource every fixture's status is written to. */
+const parents: Record<string, KubeObjectLike> = {
+  sandbox: {
+    apiVersion: "llmsafespace.dev/v1",
+    kind: "Sandbox",
+    metadata: { name: "status-round-trip", namespace: "team-a" },
+    spec: { runtime: "python:3.10" },
+  },
+  warmpool: {
+    apiVersion: "llmsafespace.dev/v1",
+    kind: "WarmPool",
+    metadata: { name: "status-round-trip", namespace: "team-a" },
+    spec: { runtime: "python:3.10", minSize: 1 },
+  },
 };
 
-describe("sandbox status on a real API server", () => {
-  before(async () => {
-    const response = await cluster().client.create(parent);
-    assert.equal(response.status, 201, describeStatus(response));
-  });
-
-  for (const fixture of fixtureCases("sandbox")) {
-    if ((fixture.options.hook ?? "sync") === "customize") continue;
-    it(`status round trip › ${fixture.name} › reads back unchanged`, async () => {
-      const client = cluster().client;
-      const current = await client.get(parent);
-      assert.equal(current.status, 200, describeStatus(current));
-      const generation = current.body.metadata.generation as number;
-      const answer = await answerFixture(fixture);
-      assert.equal(answer.status, 200, answer.text);
-      const status = { ...answer.body.status, observedGeneration: generation };
-
-      const written = await client.replaceStatus({ ...current.body, status });
-      assert.equal(written.status, 200, describeStatus(written));
-      assert.deepEqual(written.warnings, []);
-      const read = await client.get<KubeObjectLike & { status?: unknown }>(parent);
-      assert.deepStrictEqual(read.body.status, status);
+for (const [folder, parent] of Object.entries(parents)) {
+  describe(`${folder} status on a real API server`, () => {
+    before(async () => {
+      const response = await cluster().client.create(parent);
+      assert.equal(response.status, 201, describeStatus(response));
     });
-  }
-});
+
+    for (const fixture of fixtureCases(folder)) {
+      if ((fixture.options.hook ?? "sync") === "customize") continue;
+      it(`status round trip › ${folder} ${fixture.name} › reads back unchanged`, async () => {
+        const client = cluster().client;
+        const current = await client.get(parent);
+        assert.equal(current.status, 200, describeStatus(current));
+        const generation = current.body.metadata.generation as number;
+        const answer = await answerFixture(fixture);
+        assert.equal(answer.status, 200, answer.text);
+        const status = { ...answer.body.status, observedGeneration: generation };
+
+        const written = await client.replaceStatus({ ...current.body, status });
+        assert.equal(written.status, 200, describeStatus(written));
+        assert.deepEqual(written.warnings, []);
+        const read = await client.get<KubeObjectLike & { status?: unknown }>(parent);
+        assert.deepStrictEqual(read.body.status, status);
+      });
+    }
+  });
+}

@@ -2,7 +2,7 @@
 import type express from "express";
 import request from "supertest";
 import { createApp } from "../../src/app.js";
-import { disabledClaimer, type WarmPodClaimer } from "../../src/claimer.js";
+import { disabledClaimer, type WarmPodClaimer, type WarmPodRetirer } from "../../src/claimer.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { createMetrics, type Metrics } from "../../src/metrics.js";
@@ -19,6 +19,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   now?: string;
   claimer?: WarmPodClaimer;
+  /** @default disabledRetirer, as a server without a cluster */
+  retirer?: WarmPodRetirer;
   metrics?: Metrics;
   bodyLimitBytes?: number;
 }
@@ -32,13 +34,21 @@ export function testApp(options: TestAppOptions = {}): express.Express {
     config,
     validators,
     claimer: options.claimer ?? disabledClaimer,
+    ...(options.retirer !== undefined ? { retirer: options.retirer } : {}),
     clock: () => new Date(now),
     logger: createLogger("silent"),
     metrics: options.metrics ?? createMetrics({ processMetrics: false }),
   });
 }
 
-/** A hook's answer to a fixture, over HTTP, with the fixture's hook, environment and clock. */
+/**
+ * The retirer of every fixture: each pod it is asked about was still available and is now
+ * retiring, so the goldens show retire before drop — a pool keeps the pods it gives up until it
+ * observes them retiring. test/warmpool-sync.test.ts asks other answers.
+ */
+export const retiringEveryPod: WarmPodRetirer = { retire: () => Promise.resolve("retired") };
+
+/** A hook's answer to a fixture, over HTTP at its parent's route, with the fixture's hook, environment and clock. */
 export interface FixtureAnswer {
   status: number;
   text: string;
@@ -52,9 +62,10 @@ export async function answerFixture(fixture: FixtureCase, body: Record<string, u
   const app = testApp({
     ...(fixture.options.env !== undefined ? { env: fixture.options.env } : {}),
     ...(fixture.options.now !== undefined ? { now: fixture.options.now } : {}),
+    retirer: retiringEveryPod,
   });
   const response = await request(app)
-    .post(`/sandbox/${fixture.options.hook ?? "sync"}`)
+    .post(`/${fixture.parent}/${fixture.options.hook ?? "sync"}`)
     .set("content-type", "application/json")
     .send(JSON.stringify(body));
   return { status: response.status, text: response.text, body: response.body as FixtureAnswer["body"] };

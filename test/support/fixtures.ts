@@ -23,6 +23,8 @@ export interface FixtureOptions {
 
 export interface FixtureCase {
   name: string;
+  /** The parent kind's folder, which is also the hooks' route prefix: `sandbox`, `warmpool`. */
+  parent: string;
   dir: string;
   options: FixtureOptions;
   /** A fresh deep copy on every call: hooks and the validator must never share a mutated fixture. */
@@ -42,6 +44,7 @@ export function fixtureCases(parent: string): FixtureCase[] {
       const options = existsSync(optionsFile) ? (readJson(optionsFile) as FixtureOptions) : {};
       return {
         name,
+        parent,
         dir,
         options,
         request: () => readJson(join(dir, "request.json")) as Record<string, unknown>,
