@@ -3,7 +3,8 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "eslint.config.js"] },
+  // bin/ holds a plain-JavaScript launcher outside the TypeScript project.
+  { ignores: ["dist/", "node_modules/", "eslint.config.js", "bin/"] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -2,6 +2,7 @@
  * The express app: routes, body handling, validation, metrics and the one error handler.
  * Built by a factory that does not listen, so tests drive it in-process.
  */
+import { createHash, timingSafeEqual } from "node:crypto";
 import express, { type NextFunction, type Request, type Response } from "express";
 import secureJson from "secure-json-parse";
 import { sandboxCustomize } from "../hooks/sandbox-customize.js";
@@ -32,11 +33,37 @@ export interface AppDeps {
   metrics: Metrics;
   /** False while starting or draining: `/readyz` fails so no new traffic is sent. */
   isReady?: () => boolean;
+  /** When set, every hook call must carry `Authorization: Bearer <token>`. @default none */
+  token?: string;
 }
 
 type Hook = (body: unknown, now: Date) => unknown;
 
-function hooks(deps: AppDeps): Record<string, Hook> {
+/** Every hook of the server by its route name (`sandbox/sync`, …). */
+export const HOOK_NAMES = [
+  "sandbox/customize",
+  "sandbox/sync",
+  "sandbox/finalize",
+  "warmpool/customize",
+  "warmpool/sync",
+  "warmpool/finalize",
+] as const;
+export type HookName = (typeof HOOK_NAMES)[number];
+
+/**
+ * Validates a parsed request body and answers it, as the HTTP route does: the one code path the
+ * server and the `render` command share. Throws an {@link HttpError} (400) for a bad request.
+ */
+export function hookRunner(deps: AppDeps): (name: HookName, body: unknown) => Promise<unknown> {
+  const table = hooks(deps);
+  return async (name, body) => {
+    const validated = deps.validators.validate(name, body);
+    if (!validated.ok) throw new HttpError(400, `Invalid ${name} request`, validated.details);
+    return await table[name](validated.value, deps.clock());
+  };
+}
+
+function hooks(deps: AppDeps): Record<HookName, Hook> {
   const { config, claimer, validators } = deps;
   const retirer = deps.retirer ?? disabledRetirer;
   const allocation = {
@@ -96,19 +123,18 @@ export function createApp(deps: AppDeps): express.Express {
     const ready = deps.isReady?.() ?? true;
     res.status(ready ? 200 : 503).json({ status: ready ? "ok" : "not ready" });
   });
-  app.get("/metrics", async (_req, res) => {
+  app.get("/metrics", deps.config.auth.protectMetrics ? bearerAuth(deps.token) : (_req, _res, next) => { next(); }, async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
   // Read every hook body as bytes whatever its type, so a wrong content type gets our own
   // answer, and parse it ourselves with prototype-poisoning checks.
   const readBody = express.raw({ type: () => true, limit: deps.config.bodyLimitBytes });
-  for (const [name, hook] of Object.entries(hooks(deps))) {
-    app.post(`/${name}`, observe(deps, name), readBody, async (req: Request, res: Response) => {
-      const body = parseJson(req);
-      const validated = deps.validators.validate(name, body);
-      if (!validated.ok) throw new HttpError(400, `Invalid ${name} request`, validated.details);
-      res.json(await hook(validated.value, deps.clock()));
+  const run = hookRunner(deps);
+  const authenticate = bearerAuth(deps.token);
+  for (const name of HOOK_NAMES) {
+    app.post(`/${name}`, observe(deps, name), authenticate, readBody, async (req: Request, res: Response) => {
+      res.json(await withDeadline(run(name, parseJson(req)), deps.config.hookDeadlineMs, name));
     });
   }
 
@@ -117,6 +143,48 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use(errorHandler(deps.logger));
   return app;
+}
+
+/**
+ * A hook that outlasts its deadline gets a 503 (Metacontroller retries) instead of Metacontroller
+ * timing out on us. The work itself goes on: a claim that lands late is found by the next sync.
+ */
+async function withDeadline<T>(work: Promise<T>, ms: number, hook: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(new HttpError(503, `The ${hook} hook did not finish within ${ms} ms; retry`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Metacontroller ≥ v4.16 sends the CompositeController's `authorization` as a header; without a
+ * token anyone who can reach the port can drive the claimer. Compared in constant time (the
+ * digests have one length whatever was sent), so timing tells nothing about the token.
+ */
+function bearerAuth(token: string | undefined) {
+  const expected = token === undefined ? undefined : createHash("sha256").update(token).digest();
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (expected === undefined) {
+      next();
+      return;
+    }
+    const header = req.get("authorization") ?? "";
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const given = createHash("sha256").update(match?.[1] ?? "").digest();
+    if (match !== null && timingSafeEqual(given, expected)) {
+      next();
+      return;
+    }
+    res.set("WWW-Authenticate", 'Bearer realm="llmsafespace-hooks"');
+    throw new HttpError(401, "Missing or wrong bearer token: set the CompositeController's webhook authorization to the hook server's token");
+  };
 }
 
 function parseJson(req: Request): unknown {
@@ -155,6 +223,11 @@ function errorHandler(logger: Logger) {
       next(error);
       return;
     }
+    if (error instanceof HttpError && error.status >= 500) {
+      logger.warn({ path: req.path, status: error.status, error: error.message }, "Answered a hook with a retryable error");
+      res.set("Retry-After", "1").status(error.status).json({ error: error.message, details: [] });
+      return;
+    }
     const status = clientStatus(error);
     if (status !== undefined) {
       const details = error instanceof HttpError ? error.details : [];
@@ -163,7 +236,7 @@ function errorHandler(logger: Logger) {
       return;
     }
     logger.error({ path: req.path, err: error }, "Failed to answer request");
-    res.status(500).json({ error: "Internal error while answering the hook; Metacontroller will retry", details: [] });
+    res.set("Retry-After", "1").status(500).json({ error: "Internal error while answering the hook; Metacontroller will retry", details: [] });
   };
 }
 

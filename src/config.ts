@@ -49,6 +49,17 @@ export interface KubeConfigSource {
   claimDeadlineMs: number;
 }
 
+/** Who may call the server, and how it is reached. */
+export interface AuthConfig {
+  /** A file holding the bearer token every hook call must carry (`HOOK_TOKEN_FILE`). @default none: open */
+  tokenFile?: string;
+  /** Whether `/metrics` needs the token too (`METRICS_REQUIRE_TOKEN`). @default false */
+  protectMetrics: boolean;
+  /** TLS certificate and key files (`TLS_CERT_FILE`, `TLS_KEY_FILE`): both or neither. @default plain HTTP */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+}
+
 export interface Config {
   /** @default 8080 */
   port: number;
@@ -56,10 +67,19 @@ export interface Config {
   logLevel: LogLevel;
   /** Largest request body accepted, in bytes. @default 67108864 (64 MiB) */
   bodyLimitBytes: number;
+  /**
+   * Longest a hook may take before the server answers 503 with Retry-After; below the
+   * CompositeControllers' webhook timeout (10 s), so Metacontroller gets an answer, not a
+   * timeout. @default 8000
+   */
+  hookDeadlineMs: number;
+  /** How long to keep serving after SIGTERM with /readyz failing, so endpoints drop the pod first. @default 0 */
+  shutdownDelayMs: number;
   network: NetworkConfig;
   pod: PodConfig;
   profile: ProfileConfig;
   kube: KubeConfigSource;
+  auth: AuthConfig;
 }
 
 /** Thrown when the environment holds a value the server cannot use; lists every problem at once. */
@@ -102,6 +122,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     port: checked("PORT", 8080, integerIn(1, 65535)),
     logLevel: checked("LOG_LEVEL", "info", oneOf(LOG_LEVELS)),
     bodyLimitBytes: checked("BODY_LIMIT_BYTES", 64 * 1024 * 1024, integerIn(1024, 1024 * 1024 * 1024)),
+    hookDeadlineMs: checked("HOOK_DEADLINE_MS", 8000, integerIn(100, 60_000)),
+    shutdownDelayMs: checked("SHUTDOWN_DELAY_MS", 0, integerIn(0, 60_000)),
     network: {
       apiNamespaceSelector: checked(
         "API_NAMESPACE_SELECTOR",
@@ -125,12 +147,24 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     profile: {
       sharedNamespaces: checked("SHARED_PROFILE_NAMESPACES", [] as string[], parseNamespaces),
     },
+    auth: {
+      ...optional("tokenFile", env.HOOK_TOKEN_FILE),
+      protectMetrics: checked("METRICS_REQUIRE_TOKEN", false, parseBoolean),
+      ...optional("tlsCertFile", env.TLS_CERT_FILE),
+      ...optional("tlsKeyFile", env.TLS_KEY_FILE),
+    },
     kube: {
       ...(env.KUBECONFIG !== undefined && env.KUBECONFIG.trim() !== "" ? { kubeconfigPath: env.KUBECONFIG.trim() } : {}),
       inCluster: env.KUBERNETES_SERVICE_HOST !== undefined && env.KUBERNETES_SERVICE_HOST !== "",
       claimDeadlineMs: checked("CLAIM_DEADLINE_MS", 2000, integerIn(100, 30_000)),
     },
   };
+  if ((config.auth.tlsCertFile === undefined) !== (config.auth.tlsKeyFile === undefined)) {
+    problems.push("TLS_CERT_FILE and TLS_KEY_FILE: set both (to serve HTTPS) or neither");
+  }
+  if (config.auth.protectMetrics && config.auth.tokenFile === undefined) {
+    problems.push("METRICS_REQUIRE_TOKEN=true needs HOOK_TOKEN_FILE, the token to require");
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
@@ -160,6 +194,16 @@ export function parseSelector(raw: string): Record<string, string> | Error {
     selector[key] = value;
   }
   return selector;
+}
+
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined || value.trim() === "" ? {} : ({ [key]: value.trim() } as Partial<Record<K, string>>);
+}
+
+function parseBoolean(raw: string): boolean | Error {
+  if (raw === "true") return true;
+  if (raw === "false") return false;
+  return new Error("must be true or false");
 }
 
 /** `team-a,platform` → namespace names, each a DNS-1123 label. */

@@ -2,11 +2,13 @@
  * The hook server's entry point: read the configuration, build the dependencies, listen, and
  * drain on SIGTERM. Everything that decides anything lives elsewhere.
  */
-import type { Server } from "node:http";
+import { readFileSync } from "node:fs";
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { createApp } from "./app.js";
 import { KubeConfig } from "@kubernetes/client-node";
 import { disabledClaimer, disabledRetirer, noRecycling } from "./claimer.js";
-import { ConfigError, loadConfig, type Config } from "./config.js";
+import { ConfigError, loadConfig, type AuthConfig, type Config } from "./config.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { RequestValidators } from "./validation.js";
@@ -33,7 +35,33 @@ function warmPods(config: Config, logger: Logger, metrics: Metrics): KubernetesW
   });
 }
 
+/** The bearer token, read once at start; a token file that cannot be read stops the server. */
+function readToken(auth: AuthConfig): string | undefined {
+  if (auth.tokenFile === undefined) return undefined;
+  let token: string;
+  try {
+    token = readFileSync(auth.tokenFile, "utf8").trim();
+  } catch (error) {
+    throw new ConfigError([`HOOK_TOKEN_FILE=${auth.tokenFile}: cannot be read (${(error as Error).message})`]);
+  }
+  if (token.length < 16) {
+    throw new ConfigError([`HOOK_TOKEN_FILE=${auth.tokenFile}: the token is shorter than 16 characters; use e.g. openssl rand -hex 32`]);
+  }
+  return token;
+}
+
+function tlsFiles(auth: AuthConfig): { cert: Buffer; key: Buffer } | undefined {
+  if (auth.tlsCertFile === undefined || auth.tlsKeyFile === undefined) return undefined;
+  try {
+    return { cert: readFileSync(auth.tlsCertFile), key: readFileSync(auth.tlsKeyFile) };
+  } catch (error) {
+    throw new ConfigError([`TLS_CERT_FILE / TLS_KEY_FILE: cannot be read (${(error as Error).message})`]);
+  }
+}
+
 function start(config: Config): void {
+  const token = readToken(config.auth);
+  const tls = tlsFiles(config.auth);
   const logger = createLogger(config.logLevel);
   const metrics = createMetrics();
   const pods = warmPods(config, logger, metrics);
@@ -48,11 +76,18 @@ function start(config: Config): void {
     logger,
     metrics,
     isReady: () => ready,
+    ...(token !== undefined ? { token } : {}),
   });
-  const server: Server = app.listen(config.port, () => {
+  const server: Server = tls === undefined ? createHttpServer(app) : createHttpsServer(tls, app);
+  server.listen(config.port, () => {
     ready = true;
     logger.info(
-      { port: config.port, claiming: pods === undefined ? "disabled" : config.kube.inCluster && config.kube.kubeconfigPath === undefined ? "in-cluster" : "kubeconfig" },
+      {
+        port: config.port,
+        tls: tls !== undefined,
+        authentication: token !== undefined ? "bearer" : "none",
+        claiming: pods === undefined ? "disabled" : config.kube.inCluster && config.kube.kubeconfigPath === undefined ? "in-cluster" : "kubeconfig",
+      },
       "Started hook server",
     );
   });
@@ -61,13 +96,32 @@ function start(config: Config): void {
     process.exit(1);
   });
 
+  // Hook calls answered, and any a shutdown cut off: the exit log says whether draining worked.
+  const calls = { answered: 0, cutOff: 0 };
+  let draining = false;
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    // While draining, each answer closes its connection, so clients do not reuse it.
+    if (draining) res.setHeader("Connection", "close");
+    if (req.method !== "POST") return;
+    res.once("close", () => {
+      if (res.writableFinished) calls.answered++;
+      else calls.cutOff++;
+    });
+  });
   const drain = (signal: string) => {
-    if (!ready) return;
+    if (draining) return;
+    draining = true;
     ready = false;
-    logger.info({ signal }, "Draining: stopped accepting connections");
+    logger.info({ signal, delayMs: config.shutdownDelayMs }, "Draining: /readyz fails from now on");
+    // Keep serving a moment with /readyz failing: Kubernetes removes the pod from the Service's
+    // endpoints asynchronously, and requests routed meanwhile must still be answered.
+    setTimeout(() => { close(signal); }, config.shutdownDelayMs).unref();
+  };
+  const close = (signal: string) => {
+    logger.info({ signal }, "Stopped accepting connections");
     server.close(() => {
-      logger.info({ signal }, "Stopped hook server");
-      process.exit(0);
+      logger.info({ signal, ...calls }, "Stopped hook server");
+      process.exit(calls.cutOff === 0 ? 0 : 1);
     });
     server.closeIdleConnections();
     setTimeout(() => {

@@ -37,6 +37,23 @@ const OBJECT_META = {
   },
 } as const;
 
+// The names the API server allows, as patterns that match in linear time (no ambiguous repeats):
+// a parent's name and namespace become child names, labels and selectors.
+const OBJECT_NAME = {
+  type: "string",
+  maxLength: 253,
+  pattern: "^[a-z0-9]+(-+[a-z0-9]+)*(\\.[a-z0-9]+(-+[a-z0-9]+)*)*$",
+} as const;
+const NAMESPACE_NAME = { type: "string", maxLength: 63, pattern: "^[a-z0-9]+(-+[a-z0-9]+)*$" } as const;
+/** The API server makes every uid an RFC 4122 UUID; the hooks put it in labels. */
+const OBJECT_UID = {
+  type: "string",
+  pattern: "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+} as const;
+
+/** The patterns the envelope itself applies (the CRDs' come on top), for the ReDoS check. */
+export const ENVELOPE_PATTERNS: readonly string[] = [OBJECT_NAME.pattern, NAMESPACE_NAME.pattern, OBJECT_UID.pattern];
+
 /** What the hooks read of an observed Pod. */
 const OBSERVED_POD = {
   properties: {
@@ -80,6 +97,13 @@ function resourceSchema(crd: CrdVersionSchemas, requireUid: boolean): OpenApiSch
       kind: { const: crd.kind },
       metadata: {
         ...OBJECT_META,
+        properties: {
+          ...OBJECT_META.properties,
+          name: OBJECT_NAME,
+          namespace: NAMESPACE_NAME,
+          // Only the parent's uid goes into labels; a related object's is never read.
+          ...(requireUid ? { uid: OBJECT_UID } : {}),
+        },
         required: ["name", ...(crd.namespaced ? ["namespace"] : []), ...(requireUid ? ["uid"] : [])],
       },
       spec: crd.spec,

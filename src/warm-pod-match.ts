@@ -62,11 +62,12 @@ const SUFFIX: Record<string, number> = {
 export function quantityValue(quantity: unknown): number | undefined {
   if (typeof quantity === "number") return quantity;
   if (typeof quantity !== "string") return undefined;
-  const match = /^([0-9]*\.?[0-9]*)(?:([eE][0-9]+)|([numkMGTPE]i?)?)$/.exec(quantity);
+  // One way to match any string (no nested or adjacent optional digit runs): linear time.
+  const match = /^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:([eE][0-9]+)|([numkMGTPE]i?))?$/.exec(quantity);
   if (match === null) return undefined;
   const [, mantissa = "", exponent, suffix = ""] = match;
   const multiplier = exponent !== undefined ? 10 ** Number(exponent.slice(1)) : SUFFIX[suffix];
-  if (multiplier === undefined || mantissa === "" || mantissa === ".") return undefined;
+  if (multiplier === undefined) return undefined;
   return Number(mantissa) * multiplier;
 }
 

@@ -39,4 +39,10 @@ describe("config", () => {
       },
     );
   });
+
+  it("loadConfig › TLS and token settings that cannot work › refused, saying what is missing", () => {
+    assert.throws(() => loadConfig({ TLS_CERT_FILE: "/tls/tls.crt" }), /set both \(to serve HTTPS\) or neither/);
+    assert.throws(() => loadConfig({ METRICS_REQUIRE_TOKEN: "true" }), /needs HOOK_TOKEN_FILE/);
+    assert.throws(() => loadConfig({ METRICS_REQUIRE_TOKEN: "yes" }), /must be true or false/);
+  });
 });

@@ -198,4 +198,39 @@ describe("hook server", () => {
     assert.equal((response.body as { children?: unknown }).children, undefined);
     assert.match((response.body as ErrorBody).error, /retry/);
   });
+
+  describe("with a bearer token", () => {
+    const token = "0123456789abcdef0123456789abcdef";
+    const secured = testApp({ token });
+    const sync = (authorization?: string) => {
+      const call = request(secured).post("/sandbox/sync").set("content-type", "application/json");
+      return (authorization === undefined ? call : call.set("authorization", authorization)).send(JSON.stringify(valid.request()));
+    };
+
+    it("hook server › a hook call without a token › 401 with a JSON error and a Bearer challenge", async () => {
+      const response = await sync();
+      assert.equal(response.status, 401);
+      assert.match(String(response.headers["www-authenticate"]), /^Bearer /);
+      assert.match((response.body as ErrorBody).error, /bearer token/);
+    });
+
+    it("hook server › a wrong token, or the right one in another scheme › 401", async () => {
+      assert.equal((await sync(`Bearer ${token.slice(0, -1)}x`)).status, 401);
+      assert.equal((await sync(`Bearer ${token}extra`)).status, 401);
+      assert.equal((await sync(`Basic ${token}`)).status, 401);
+    });
+
+    it("hook server › the right token › answers", async () => {
+      assert.equal((await sync(`Bearer ${token}`)).status, 200);
+    });
+
+    it("hook server › health and metrics › stay open unless metrics are protected", async () => {
+      assert.equal((await request(secured).get("/healthz")).status, 200);
+      assert.equal((await request(secured).get("/readyz")).status, 200);
+      assert.equal((await request(secured).get("/metrics")).status, 200);
+      const closed = testApp({ token, env: { HOOK_TOKEN_FILE: "/unused", METRICS_REQUIRE_TOKEN: "true" } });
+      assert.equal((await request(closed).get("/metrics")).status, 401);
+      assert.equal((await request(closed).get("/metrics").set("authorization", `Bearer ${token}`)).status, 200);
+    });
+  });
 });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the real etcd and kube-apiserver used by the cluster test tier from the
-# wrapper Go modules next to this script (kube-apiserver/ and etcd/), into a
-# cache outside the repository, and prints that directory.
+# Builds the real etcd, kube-apiserver and kubectl used by the cluster test tier
+# from the wrapper Go modules next to this script (kube-apiserver/, which also
+# builds kubectl, and etcd/), into a cache outside the repository, and prints
+# that directory.
 #
 #   test/cluster/build.sh            reuse the cached binaries, or build them
 #   test/cluster/build.sh --rebuild  build again even if cached binaries work
@@ -11,10 +12,10 @@
 #   LLMSAFESPACE_CLUSTER_REBUILD  set to 1 for the same effect as --rebuild
 #
 # Output: progress goes to stderr; the LAST line on stdout is the absolute
-# directory holding `etcd` and `kube-apiserver`. Exit status is non-zero on any
-# failure. Go is only needed when something has to be built; the modules are
-# fetched through the normal Go module proxy with -mod=readonly, so go.mod and
-# go.sum are never edited.
+# directory holding `etcd`, `kube-apiserver` and `kubectl`. Exit status is
+# non-zero on any failure. Go is only needed when something has to be built;
+# the modules are fetched through the normal Go module proxy with
+# -mod=readonly, so go.mod and go.sum are never edited.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -26,7 +27,7 @@ rebuild="${LLMSAFESPACE_CLUSTER_REBUILD:-0}"
 for arg in "$@"; do
   case "$arg" in
     --rebuild) rebuild=1 ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
+    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
     *) die "unknown argument: $arg (only --rebuild is accepted)" ;;
   esac
 done
@@ -56,27 +57,31 @@ cache_root="$(cd "$cache_root" && pwd -P)"
 out="$cache_root/${k8s_version}-etcd-${etcd_version}"
 mkdir -p "$out"
 
-# `<binary> --version` prints the pinned version. The output is captured before
-# it is matched: piping into `grep -q` can kill the writer with SIGPIPE, which
-# pipefail would report as a failure.
-reports_version() { # <binary> <expected line>
-  local output
+# `<binary> <args…>` prints the pinned version on a line of its own. The output
+# is captured before it is matched: piping into `grep -q` can kill the writer
+# with SIGPIPE, which pipefail would report as a failure.
+reports_version() { # <expected line> <binary> [args…]
+  local expected="$1" output
+  shift
   [ -x "$1" ] || return 1
-  output="$("$1" --version 2>/dev/null)" || return 1
-  grep -qxF "$2" <<<"$output"
+  output="$("$@" 2>/dev/null)" || return 1
+  grep -qxF "$expected" <<<"$output"
 }
-apiserver_ok() { reports_version "$out/kube-apiserver" "Kubernetes ${k8s_version}"; }
-etcd_ok() { reports_version "$out/etcd" "etcd Version: ${etcd_version#v}"; }
-binaries_ok() { apiserver_ok && etcd_ok; }
+apiserver_ok() { reports_version "Kubernetes ${k8s_version}" "$out/kube-apiserver" --version; }
+etcd_ok() { reports_version "etcd Version: ${etcd_version#v}" "$out/etcd" --version; }
+# kubectl has no --version flag; `version --client` works without a cluster.
+kubectl_ok() { reports_version "Client Version: ${k8s_version}" "$out/kubectl" version --client; }
+binaries_ok() { apiserver_ok && etcd_ok && kubectl_ok; }
+cached="kube-apiserver ${k8s_version}, kubectl ${k8s_version} and etcd ${etcd_version}"
 
 if [ "$rebuild" != 1 ] && binaries_ok; then
-  say "using cached kube-apiserver ${k8s_version} and etcd ${etcd_version} in $out"
+  say "using cached ${cached} in $out"
   printf '%s\n' "$out"
   exit 0
 fi
 
 command -v go >/dev/null 2>&1 ||
-  die "'go' is not on PATH. Install Go 1.26 or newer (https://go.dev/dl/) to build kube-apiserver ${k8s_version} and etcd ${etcd_version}, or put already-built binaries in $out"
+  die "'go' is not on PATH. Install Go 1.26 or newer (https://go.dev/dl/) to build ${cached}, or put already-built binaries in $out"
 
 # One build at a time per cache directory when flock(1) is available (Linux);
 # a second caller waits, then finds the binaries built.
@@ -87,7 +92,7 @@ if command -v flock >/dev/null 2>&1; then
     flock 9
   fi
   if [ "$rebuild" != 1 ] && binaries_ok; then
-    say "using cached kube-apiserver ${k8s_version} and etcd ${etcd_version} in $out"
+    say "using cached ${cached} in $out"
     printf '%s\n' "$out"
     exit 0
   fi
@@ -119,18 +124,27 @@ if [ "$rebuild" = 1 ] || ! etcd_ok; then
   build etcd "$here/etcd" go.etcd.io/etcd/server/v3 "-s -w"
 fi
 
+# The same version stamps as Kubernetes' hack/lib/version.sh, for kube-apiserver
+# and kubectl alike. Without them both call themselves v0.0.0-master, /version
+# reports nothing useful, and the cache check above could never pass.
+k8s_ldflags="-s -w"
+for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  k8s_ldflags+=" -X $p.gitVersion=${k8s_version} -X $p.gitMajor=1 -X $p.gitMinor=${k8s_minor} -X $p.gitCommit="
+  k8s_ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=${build_date}"
+done
+
 if [ "$rebuild" = 1 ] || ! apiserver_ok; then
   say "building kube-apiserver ${k8s_version} (first build takes several minutes on 2 cores)…"
-  # The same version stamps as Kubernetes' hack/lib/version.sh. Without them the
-  # server calls itself v0.0.0-master and /version reports nothing useful.
-  ldflags="-s -w"
-  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ldflags+=" -X $p.gitVersion=${k8s_version} -X $p.gitMajor=1 -X $p.gitMinor=${k8s_minor} -X $p.gitCommit="
-    ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=${build_date}"
-  done
-  build kube-apiserver "$here/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver "$ldflags"
+  build kube-apiserver "$here/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver "$k8s_ldflags"
 fi
 
-binaries_ok || die "the binaries in $out were built but do not report kube-apiserver ${k8s_version} / etcd ${etcd_version#v} from --version"
-say "kube-apiserver ${k8s_version} and etcd ${etcd_version} are in $out"
+# kubectl builds the kustomizations under metacontroller/ (`kubectl kustomize`)
+# for the manifest tests; it comes from the same k8s.io/kubernetes module.
+if [ "$rebuild" = 1 ] || ! kubectl_ok; then
+  say "building kubectl ${k8s_version} (a minute or two once kube-apiserver is built)…"
+  build kubectl "$here/kube-apiserver" k8s.io/kubernetes/cmd/kubectl "$k8s_ldflags"
+fi
+
+binaries_ok || die "the binaries in $out were built but do not all report their pinned versions (kube-apiserver and kubectl ${k8s_version}, etcd ${etcd_version#v})"
+say "${cached} are in $out"
 printf '%s\n' "$out"

@@ -2,10 +2,10 @@
  * Mocha root hooks for the API-server tier: one cluster for the whole run, with the CRDs, the
  * fixtures' namespaces (enforcing Pod Security "restricted") and the RuntimeClasses installed.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
 import { crdDirectory } from "../../src/crds.js";
+import { yamlObjects } from "../support/manifests.js";
 import { startCluster, type TestCluster } from "./support/cluster.js";
 import { describeStatus, type KubeObjectLike } from "./support/kube.js";
 
@@ -49,13 +49,6 @@ export const mochaHooks = {
     current = undefined;
   },
 };
-
-/** Every document of a YAML file, as objects. */
-export function yamlObjects(path: string): KubeObjectLike[] {
-  return parseAllDocuments(readFileSync(path, "utf8"))
-    .map((document) => document.toJS() as KubeObjectLike | null)
-    .filter((object): object is KubeObjectLike => object !== null);
-}
 
 /** Creates the CRDs in a folder and waits until each is Established. */
 export async function installCrdsFrom(target: TestCluster, directory: string, only?: (file: string) => boolean): Promise<string[]> {

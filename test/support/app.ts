@@ -23,6 +23,8 @@ export interface TestAppOptions {
   retirer?: WarmPodRetirer;
   metrics?: Metrics;
   bodyLimitBytes?: number;
+  /** The bearer token the server requires. @default none */
+  token?: string;
 }
 
 export function testApp(options: TestAppOptions = {}): express.Express {
@@ -35,6 +37,7 @@ export function testApp(options: TestAppOptions = {}): express.Express {
     validators,
     claimer: options.claimer ?? disabledClaimer,
     ...(options.retirer !== undefined ? { retirer: options.retirer } : {}),
+    ...(options.token !== undefined ? { token: options.token } : {}),
     clock: () => new Date(now),
     logger: createLogger("silent"),
     metrics: options.metrics ?? createMetrics({ processMetrics: false }),

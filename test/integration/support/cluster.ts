@@ -9,11 +9,11 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KubeClient } from "./kube.js";
+import { freePort } from "../../support/ports.js";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const START_TIMEOUT_MS = 120_000;
@@ -27,11 +27,13 @@ export interface TestCluster {
   ca: string;
   /** A kubeconfig file for the admin user, for tools and for the hook server. */
   kubeconfigPath: string;
+  /** The kubectl built with the cluster (same Kubernetes release), e.g. for `kubectl kustomize`. */
+  kubectl: string;
   client: KubeClient;
   stop(): Promise<void>;
 }
 
-/** Builds (or finds) the binaries and returns the folder that holds them. */
+/** Builds (or finds) the binaries (etcd, kube-apiserver, kubectl) and returns the folder that holds them. */
 export function clusterBinaries(): string {
   const result = spawnSync("bash", [join(REPO, "test", "cluster", "build.sh")], {
     stdio: ["ignore", "pipe", "inherit"],
@@ -41,7 +43,7 @@ export function clusterBinaries(): string {
     throw new Error(`test/cluster/build.sh failed (exit ${result.status ?? result.signal ?? "?"}); see its output above`);
   }
   const dir = result.stdout.trim().split("\n").pop() ?? "";
-  for (const binary of ["etcd", "kube-apiserver"]) {
+  for (const binary of ["etcd", "kube-apiserver", "kubectl"]) {
     if (!existsSync(join(dir, binary))) throw new Error(`test/cluster/build.sh named ${dir}, which has no ${binary}`);
   }
   return dir;
@@ -115,7 +117,7 @@ export async function startCluster(): Promise<TestCluster> {
 
     const kubeconfigPath = join(dir, "kubeconfig");
     writeFileSync(kubeconfigPath, kubeconfig(server, token, ca), { mode: 0o600 });
-    return { server, token, ca, kubeconfigPath, client: new KubeClient(server, token, ca), stop };
+    return { server, token, ca, kubeconfigPath, kubectl: join(bin, "kubectl"), client: new KubeClient(server, token, ca), stop };
   } catch (error) {
     await stop();
     throw error;
@@ -161,21 +163,6 @@ async function terminate(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
   await exited;
   clearTimeout(timer);
-}
-
-/** A port the kernel has just handed out, released again for the process to bind. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => {
-        if (typeof address === "object" && address !== null) resolve(address.port);
-        else reject(new Error("no port"));
-      });
-    });
-  });
 }
 
 function kubeconfig(server: string, token: string, ca: string): string {

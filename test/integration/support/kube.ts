@@ -111,6 +111,18 @@ export class KubeClient {
     return this.request<T>("POST", `${KubeClient.collectionPath(object)}${query}`, object);
   }
 
+  /**
+   * Server-side apply, as `kubectl apply --server-side --force-conflicts`: creates the object or
+   * updates the one there, with strict field validation; with `dryRun`, nothing is stored.
+   */
+  apply<T = KubeObjectLike>(object: KubeObjectLike, options: { dryRun?: boolean } = {}): Promise<KubeResponse<T>> {
+    const query = new URLSearchParams({ fieldManager: "llmsafespace-tests", force: "true", fieldValidation: "Strict" });
+    if (options.dryRun === true) query.set("dryRun", "All");
+    const path = `${KubeClient.collectionPath(object)}/${object.metadata.name}?${query.toString()}`;
+    // JSON is YAML, so the object goes as it is.
+    return this.request<T>("PATCH", path, object, "application/apply-patch+yaml");
+  }
+
   get<T = KubeObjectLike>(object: KubeObjectLike): Promise<KubeResponse<T>> {
     return this.request<T>("GET", `${KubeClient.collectionPath(object)}/${object.metadata.name}`);
   }
