@@ -30,6 +30,8 @@ export interface TestCluster {
   /** The kubectl built with the cluster (same Kubernetes release), e.g. for `kubectl kustomize`. */
   kubectl: string;
   client: KubeClient;
+  /** Stops kube-apiserver (etcd keeps the state), waits `downMs`, starts it again on its port. */
+  restartApiServer(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -89,7 +91,7 @@ export async function startCluster(): Promise<TestCluster> {
     writeFileSync(join(dir, "sa.pub"), publicKey.export({ type: "spki", format: "pem" }));
     writeFileSync(join(dir, "sa.key"), privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
     const certDir = join(dir, "certs");
-    const apiserver = launch(join(bin, "kube-apiserver"), [
+    const apiserverArgs = [
       `--etcd-servers=http://127.0.0.1:${etcdClient}`,
       "--bind-address=127.0.0.1",
       `--secure-port=${apiPort}`,
@@ -103,21 +105,44 @@ export async function startCluster(): Promise<TestCluster> {
       // No controller-manager creates the `default` ServiceAccount here; PodSecurity admission,
       // which these tests are about, stays on.
       "--disable-admission-plugins=ServiceAccount",
-    ], join(dir, "kube-apiserver.log"));
-    processes.push(apiserver);
+    ];
     const server = `https://127.0.0.1:${apiPort}`;
     let ca = "";
-    await waitFor("kube-apiserver", apiserver, join(dir, "kube-apiserver.log"), async () => {
-      const certFile = join(certDir, "apiserver.crt");
-      if (!existsSync(certFile)) return false;
-      ca = readFileSync(certFile, "utf8");
-      const response = await new KubeClient(server, token, ca).request("GET", "/readyz");
-      return response.status === 200;
-    });
+    let apiserver: ChildProcess | undefined;
+    // Starts kube-apiserver on its port; a restart finds the certificates it made the first time.
+    const startApiServer = async () => {
+      apiserver = launch(join(bin, "kube-apiserver"), apiserverArgs, join(dir, "kube-apiserver.log"));
+      processes.push(apiserver);
+      await waitFor("kube-apiserver", apiserver, join(dir, "kube-apiserver.log"), async () => {
+        const certFile = join(certDir, "apiserver.crt");
+        if (!existsSync(certFile)) return false;
+        ca = readFileSync(certFile, "utf8");
+        const response = await new KubeClient(server, token, ca).request("GET", "/readyz");
+        return response.status === 200;
+      });
+    };
+    await startApiServer();
+    const restartApiServer = async (downMs = 0) => {
+      if (apiserver !== undefined) {
+        await terminate(apiserver);
+        processes.splice(processes.indexOf(apiserver), 1);
+      }
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      await startApiServer();
+    };
 
     const kubeconfigPath = join(dir, "kubeconfig");
     writeFileSync(kubeconfigPath, kubeconfig(server, token, ca), { mode: 0o600 });
-    return { server, token, ca, kubeconfigPath, kubectl: join(bin, "kubectl"), client: new KubeClient(server, token, ca), stop };
+    return {
+      server,
+      token,
+      ca,
+      kubeconfigPath,
+      kubectl: join(bin, "kubectl"),
+      client: new KubeClient(server, token, ca),
+      restartApiServer,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
@@ -126,7 +151,8 @@ export async function startCluster(): Promise<TestCluster> {
 
 function launch(binary: string, args: string[], logFile: string): ChildProcess {
   const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
-  const log = createWriteStream(logFile);
+  // Appended to, so a restarted process keeps the log of the one before.
+  const log = createWriteStream(logFile, { flags: "a" });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   return child;
