@@ -1,0 +1,147 @@
+/**
+ * A Sandbox's life on a real API server, with this test playing Metacontroller (customize,
+ * related objects, sync, creating children with the parent's controller reference and
+ * generated-selector label, writing status) and the kubelet (reporting the pod Ready): from the
+ * README's first example to a Running Sandbox, then to its deletion. Metacontroller itself
+ * cannot run here; its hook contract is what the rest of the suite checks.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import request from "supertest";
+import { testApp } from "../support/app.js";
+import { EXAMPLES, yamlObjects } from "../support/manifests.js";
+import { describeStatus, type KubeObjectLike } from "./support/kube.js";
+import { cluster } from "./setup.js";
+
+interface Sandbox extends KubeObjectLike {
+  metadata: KubeObjectLike["metadata"] & { uid: string; generation: number };
+  status?: { phase?: string; endpoint?: string; podName?: string; conditions?: { type: string; status: string }[] };
+}
+
+interface RelatedRule {
+  apiVersion: string;
+  resource: string;
+  namespace?: string;
+  names?: string[];
+}
+
+const app = testApp({ now: new Date().toISOString() });
+
+async function hook(path: string, body: unknown): Promise<Record<string, unknown>> {
+  const response = await request(app).post(path).set("content-type", "application/json").send(JSON.stringify(body));
+  assert.equal(response.status, 200, response.text);
+  return response.body as Record<string, unknown>;
+}
+
+/** A parent's children as Metacontroller sees them: what carries its generated-selector label. */
+async function observedChildren(uid: string): Promise<Record<string, Record<string, KubeObjectLike>>> {
+  const client = cluster().client;
+  const children: Record<string, Record<string, KubeObjectLike>> = {};
+  for (const [kind, path] of [
+    ["Pod.v1", "/api/v1/namespaces/team-a/pods"],
+    ["Service.v1", "/api/v1/namespaces/team-a/services"],
+    ["ServiceAccount.v1", "/api/v1/namespaces/team-a/serviceaccounts"],
+    ["NetworkPolicy.networking.k8s.io/v1", "/apis/networking.k8s.io/v1/namespaces/team-a/networkpolicies"],
+    ["PersistentVolumeClaim.v1", "/api/v1/namespaces/team-a/persistentvolumeclaims"],
+  ] as const) {
+    const list = await client.request<{ items: KubeObjectLike[] }>("GET", `${path}?labelSelector=${encodeURIComponent(`controller-uid=${uid}`)}`);
+    const [kindName, apiVersion] = [kind.split(".")[0] ?? "", kind.slice(kind.indexOf(".") + 1)];
+    children[kind] = Object.fromEntries(list.body.items.map((item) => [`team-a/${item.metadata.name}`, { ...item, apiVersion, kind: kindName }]));
+  }
+  return children;
+}
+
+/** One Metacontroller reconcile of a Sandbox: customize, sync, create missing children, write status. */
+async function reconcile(name: string): Promise<Sandbox> {
+  const client = cluster().client;
+  const parent = (await client.get<Sandbox>({ apiVersion: "llmsafespace.dev/v1", kind: "Sandbox", metadata: { name, namespace: "team-a" } })).body;
+  const { relatedResources } = (await hook("/sandbox/customize", { parent })) as { relatedResources: RelatedRule[] };
+  const related: Record<string, Record<string, KubeObjectLike>> = {};
+  for (const rule of relatedResources) {
+    for (const relatedName of rule.names ?? []) {
+      const kind = rule.resource === "runtimeenvironments" ? "RuntimeEnvironment" : "SandboxProfile";
+      const found = await client.get({ apiVersion: rule.apiVersion, kind, metadata: { name: relatedName, ...(rule.namespace !== undefined ? { namespace: rule.namespace } : {}) } });
+      if (found.status === 200) (related[`${kind}.${rule.apiVersion}`] ??= {})[relatedName] = found.body;
+    }
+  }
+  const children = await observedChildren(parent.metadata.uid);
+  const answer = (await hook("/sandbox/sync", { parent, children, related })) as { children: KubeObjectLike[]; status: Record<string, unknown> };
+  for (const child of answer.children) {
+    const key = `${child.kind}.${child.apiVersion}`;
+    if (children[key]?.[`team-a/${child.metadata.name}`] !== undefined) continue;
+    const owned = {
+      ...child,
+      metadata: {
+        ...child.metadata,
+        labels: { ...(child.metadata.labels as Record<string, string>), "controller-uid": parent.metadata.uid },
+        ownerReferences: [{ apiVersion: "llmsafespace.dev/v1", kind: "Sandbox", name, uid: parent.metadata.uid, controller: true, blockOwnerDeletion: true }],
+      },
+    };
+    const created = await client.create(owned);
+    assert.equal(created.status, 201, `${child.kind} ${child.metadata.name}: ${describeStatus(created)}`);
+  }
+  const written = await client.replaceStatus<Sandbox>({ ...parent, status: { ...answer.status, observedGeneration: parent.metadata.generation } });
+  assert.equal(written.status, 200, describeStatus(written));
+  return written.body;
+}
+
+/** One finalize call, as Metacontroller makes it for a deleted parent; deletes what it leaves out. */
+async function finalize(name: string): Promise<{ finalized: boolean; deleted: number }> {
+  const client = cluster().client;
+  const parent = (await client.get<Sandbox>({ apiVersion: "llmsafespace.dev/v1", kind: "Sandbox", metadata: { name, namespace: "team-a" } })).body;
+  const children = await observedChildren(parent.metadata.uid);
+  const answer = (await hook("/sandbox/finalize", { parent, children, finalizing: true })) as { children: KubeObjectLike[]; finalized: boolean };
+  const kept = new Set(answer.children.map((c) => `${c.kind}/${c.metadata.name}`));
+  let deleted = 0;
+  for (const child of Object.values(children).flatMap((group) => Object.values(group))) {
+    if (kept.has(`${child.kind}/${child.metadata.name}`)) continue;
+    const response = await client.delete(child);
+    assert.equal(response.status, 200, describeStatus(response));
+    deleted++;
+  }
+  return { finalized: answer.finalized, deleted };
+}
+
+describe("a Sandbox's life on a real API server", function () {
+  this.timeout(60_000);
+
+  it("lifecycle › the README's first example › Pending, then Creating, then Running with an endpoint", async () => {
+    const client = cluster().client;
+    for (const file of ["runtimeenvironment-python-3.10.yaml", "sandbox-standard.yaml"]) {
+      for (const object of yamlObjects(join(EXAMPLES, file))) {
+        const created = await client.create(object);
+        assert.ok(created.status === 201 || created.status === 409, `${object.kind}: ${describeStatus(created)}`);
+      }
+    }
+    const first = await reconcile("demo");
+    assert.equal(first.status?.phase, "Pending");
+
+    const second = await reconcile("demo");
+    assert.equal(second.status?.phase, "Creating");
+    assert.equal(second.status.podName, "sandbox-demo");
+
+    // The kubelet's part: the pod runs and is Ready.
+    const pod = (await client.get({ apiVersion: "v1", kind: "Pod", metadata: { name: "sandbox-demo", namespace: "team-a" } })).body;
+    const ready = await client.replaceStatus({
+      ...pod,
+      status: { phase: "Running", conditions: [{ type: "Ready", status: "True", lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z") }] },
+    });
+    assert.equal(ready.status, 200, describeStatus(ready));
+
+    const running = await reconcile("demo");
+    assert.equal(running.status?.phase, "Running", JSON.stringify(running.status));
+    assert.equal(running.status.endpoint, "sandbox-demo.team-a.svc.cluster.local");
+    assert.equal(running.status.conditions?.find((c) => c.type === "Ready")?.status, "True");
+
+    // Steady state: another resync changes nothing.
+    const again = await reconcile("demo");
+    assert.deepEqual(again.status, running.status);
+
+    // Deleted: finalize returns no children, so they are deleted; then it says finalized.
+    const gone = await finalize("demo");
+    assert.deepEqual(gone, { finalized: false, deleted: 6 });
+    assert.deepEqual(await finalize("demo"), { finalized: true, deleted: 0 });
+    const removed = await client.delete({ apiVersion: "llmsafespace.dev/v1", kind: "Sandbox", metadata: { name: "demo", namespace: "team-a" } });
+    assert.equal(removed.status, 200, describeStatus(removed));
+  });
+});
