@@ -99,6 +99,7 @@ class DeadlineExceeded extends Error {}
 export class KubernetesWarmPods implements WarmPodClaimer, WarmPodRetirer, WarmPodRecycler {
   private readonly deadlineMs: number;
   private readonly clock: () => Date;
+  private readonly taken = new TakenPods();
 
   constructor(
     private readonly api: CoreV1Api,
@@ -164,11 +165,20 @@ export class KubernetesWarmPods implements WarmPodClaimer, WarmPodRetirer, WarmP
     // patch. A lost patch means the view is stale, so after a few the candidates are listed again:
     // under a burst, losers stop trying pods that are long gone.
     const selector = `${LABEL_COMPONENT}=warmpod,${LABEL_RUNTIME}=${labelValue(runtimeName(request.runtime))},${LABEL_SECURITY_LEVEL}=${request.securityLevel}`;
-    for (;;) {
+    const giveUpAt = performance.now() + this.deadlineMs;
+    while (performance.now() < giveUpAt) {
       const view = candidates(await this.list(namespace, selector), request);
       if ("answer" in view) return view;
-      for (const pod of rendezvousOrder(uid, view.pods).slice(0, ATTEMPTS_PER_LIST)) {
-        const won = await this.patch(pod, claimPatch(pod, sandbox, formatTime(this.clock())));
+      const open = view.pods.filter((pod) => !this.taken.has(pod));
+      if (open.length === 0) {
+        // Every candidate is being claimed by this server right now: those claims will most
+        // likely win, so look again shortly rather than race them.
+        await new Promise((resolve) => setTimeout(resolve, RELIST_AFTER_MS));
+        continue;
+      }
+      for (const pod of rendezvousOrder(uid, open).slice(0, ATTEMPTS_PER_LIST)) {
+        if (this.taken.has(pod)) continue;
+        const won = await this.taken.during(pod, () => this.patch(pod, claimPatch(pod, sandbox, formatTime(this.clock()))));
         if (won !== undefined) {
           this.options.logger?.info(
             { sandbox: sandbox.metadata.name, namespace, pod: won.metadata?.name, pool: won.metadata?.labels?.[LABEL_POOL] },
@@ -179,6 +189,7 @@ export class KubernetesWarmPods implements WarmPodClaimer, WarmPodRetirer, WarmP
         this.options.observer?.claimConflict();
       }
     }
+    return cold("error", Reason.ClaimError, `The claim did not finish within ${this.deadlineMs} ms; started a cold pod.`);
   }
 
   async release(pod: { name: string; namespace: string }, sandboxUid: string): Promise<ReleaseResult> {
@@ -353,6 +364,43 @@ function keepAliveConfiguration(kubeConfig: KubeConfig) {
 
 /** Patches tried on one listing before listing again. */
 const ATTEMPTS_PER_LIST = 3;
+/** How soon to list again when every candidate is being claimed by this server. */
+const RELIST_AFTER_MS = 20;
+/** How long a pod this server tried to claim is not tried again: a listing may still show it. */
+const TAKEN_MEMORY_MS = 10_000;
+
+/**
+ * The pods this server is claiming or has just tried, by uid. Concurrent claims in one server
+ * never patch the same pod, and a listing taken a moment before a claim won does not send
+ * another claimer after that pod: conflicts are left to claims from other replicas.
+ */
+class TakenPods {
+  private readonly until = new Map<string, number>();
+
+  has(pod: V1Pod): boolean {
+    const uid = pod.metadata?.uid ?? "";
+    const until = this.until.get(uid);
+    if (until === undefined) return false;
+    if (until > performance.now()) return true;
+    this.until.delete(uid);
+    return false;
+  }
+
+  /** Marks the pod taken while `work` runs, and for a while after unless `work` threw. */
+  async during<T>(pod: V1Pod, work: () => Promise<T>): Promise<T> {
+    const uid = pod.metadata?.uid ?? "";
+    this.until.set(uid, Infinity);
+    try {
+      const result = await work();
+      this.until.set(uid, performance.now() + TAKEN_MEMORY_MS);
+      return result;
+    } catch (error) {
+      // An API error says nothing about the pod: another claim may try it.
+      this.until.delete(uid);
+      throw error;
+    }
+  }
+}
 
 type Outcome = { result: AllocationResult; answer: ClaimResult };
 

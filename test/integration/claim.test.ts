@@ -120,6 +120,17 @@ describe("warm-pod claims on a real API server", function () {
     console.log(`      (50 claimers, 20 pods: ${conflicts} claim conflicts)`);
   });
 
+  it("claim › 25 Sandboxes at once through one hook server, 25 warm pods › every one claimed, with no conflict", async () => {
+    await warmPool("local", 25);
+    const sandboxes = await Promise.all(Array.from({ length: 25 }, (_, i) => createSandbox(`local-${String(i).padStart(2, "0")}`)));
+    const server = hookServer({ deadlineMs: 15_000 });
+    const answers = await Promise.all(sandboxes.map((sandbox) => sync(server.app, syncBody(sandbox))));
+    assert.equal(answers.filter((a) => warmCondition(a)?.status === "True").length, 25);
+    assert.equal(new Set(answers.map((a) => podOf(a)?.metadata.name)).size, 25);
+    // Concurrent claims in one server never patch the same pod.
+    assert.equal(await counterValue(server.metrics, "llmsafespace_warm_pod_claim_conflicts_total"), 0);
+  });
+
   it("claim › retires racing claims for the same pods › every pod ends retiring or claimed by exactly one Sandbox", async () => {
     const { pods } = await warmPool("contest", 10);
     const sandboxes = await Promise.all(Array.from({ length: 10 }, (_, i) => createSandbox(`contest-${String(i)}`)));
