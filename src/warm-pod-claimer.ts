@@ -164,10 +164,19 @@ export class KubernetesWarmPods implements WarmPodClaimer, WarmPodRetirer, WarmP
     // Steps 2 to 4: compatible candidates, in rendezvous order, each tried with one conditional
     // patch. A lost patch means the view is stale, so after a few the candidates are listed again:
     // under a burst, losers stop trying pods that are long gone.
-    const selector = `${LABEL_COMPONENT}=warmpod,${LABEL_RUNTIME}=${labelValue(runtimeName(request.runtime))},${LABEL_SECURITY_LEVEL}=${request.securityLevel}`;
+    const pool = `${LABEL_COMPONENT}=warmpod,${LABEL_RUNTIME}=${labelValue(runtimeName(request.runtime))},${LABEL_SECURITY_LEVEL}=${request.securityLevel}`;
     const giveUpAt = performance.now() + this.deadlineMs;
     while (performance.now() < giveUpAt) {
-      const view = candidates(await this.list(namespace, selector), request);
+      // Only available pods are listed: under a burst most of a pool is claimed, and listing
+      // (and decoding) those pods again and again is most of a claim's cost.
+      const available = await this.list(namespace, `${pool},${LABEL_WARM_STATE}=available`);
+      if (available.length === 0) {
+        const any = (await this.api.listNamespacedPod({ namespace, labelSelector: pool, limit: 1 })).items.length > 0;
+        return any
+          ? cold("no_available_pods", Reason.NoWarmPodAvailable, `Every warm pod for ${request.runtime} is taken.`)
+          : cold("no_matching_pools", Reason.NoWarmPodAvailable, `No WarmPool in ${namespace} keeps ${request.runtime} pods at level ${request.securityLevel}.`);
+      }
+      const view = candidates(available, request);
       if ("answer" in view) return view;
       const open = view.pods.filter((pod) => !this.taken.has(pod));
       if (open.length === 0) {
@@ -274,8 +283,12 @@ export class KubernetesWarmPods implements WarmPodClaimer, WarmPodRetirer, WarmP
     }
   }
 
+  /**
+   * A listing from the API server's watch cache (`resourceVersion=0`): it may trail etcd by a
+   * moment, which costs at most a lost patch — the patch's `test` is what decides.
+   */
   private async list(namespace: string, labelSelector: string): Promise<V1Pod[]> {
-    return (await this.api.listNamespacedPod({ namespace, labelSelector })).items;
+    return (await this.api.listNamespacedPod({ namespace, labelSelector, resourceVersion: "0" })).items;
   }
 
   private patch(pod: V1Pod, operations: object[]): Promise<V1Pod | undefined> {
@@ -406,15 +419,9 @@ type Outcome = { result: AllocationResult; answer: ClaimResult };
 
 /** Claim step 2: the pods a Sandbox may take, or why there are none (in the seed's words). */
 function candidates(pods: V1Pod[], request: ClaimRequest): { pods: V1Pod[] } | Outcome {
-  const namespace = request.sandbox.metadata.namespace ?? "";
-  if (pods.length === 0) {
-    return cold("no_matching_pools", Reason.NoWarmPodAvailable, `No WarmPool in ${namespace} keeps ${request.runtime} pods at level ${request.securityLevel}.`);
-  }
-  const available = pods.filter(
-    (pod) => pod.metadata?.labels?.[LABEL_WARM_STATE] === "available" && pod.metadata.deletionTimestamp === undefined,
-  );
+  const available = pods.filter((pod) => pod.metadata?.deletionTimestamp === undefined);
   if (available.length === 0) {
-    return cold("no_available_pods", Reason.NoWarmPodAvailable, `All ${pods.length} warm pods for ${request.runtime} are taken.`);
+    return cold("no_available_pods", Reason.NoWarmPodAvailable, `Every warm pod for ${request.runtime} is being deleted.`);
   }
   const ready = available.filter(isReady);
   if (ready.length === 0) {
