@@ -14,8 +14,7 @@ import {
   counterValue,
   createSandbox,
   hookServer,
-  mustCreate,
-  place,
+  useNamespace,
   sync,
   syncBody,
   warmCondition,
@@ -72,8 +71,7 @@ async function burst(claimers: number, servers: number): Promise<Row> {
 const noTimeout = { timeout: () => undefined } as unknown as Mocha.Context;
 await mochaHooks.beforeAll.call(noTimeout);
 try {
-  place.namespace = "bench-claims";
-  await mustCreate({ apiVersion: "v1", kind: "Namespace", metadata: { name: place.namespace } });
+  await useNamespace("bench-claims");
   const rows: Row[] = [];
   for (const [claimers, servers] of [[1, 1], [10, 1], [100, 1], [100, 2]] as const) {
     rows.push(await burst(claimers, servers));

@@ -12,8 +12,7 @@ import {
   counterValue,
   createSandbox,
   hookServer,
-  mustCreate,
-  place,
+  useNamespace,
   podNamed,
   podOf,
   podsOf,
@@ -33,12 +32,7 @@ describe("warm-pod claims on a real API server", function () {
   this.timeout(120_000);
 
   before(async () => {
-    place.namespace = NAMESPACE;
-    await mustCreate({
-      apiVersion: "v1",
-      kind: "Namespace",
-      metadata: { name: NAMESPACE, labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
-    });
+    await useNamespace(NAMESPACE);
   });
 
   it("claim › a Sandbox and a Ready warm pod › the pod becomes the Sandbox's, the pool stops counting it, its Service and policies select it", async () => {

@@ -9,8 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import {
   createSandbox,
   hookServer,
-  mustCreate,
-  place,
+  useNamespace,
   podOf,
   sync,
   syncBody,
@@ -62,12 +61,7 @@ describe("faults on a real API server", function () {
   this.timeout(180_000);
 
   before(async () => {
-    place.namespace = NAMESPACE;
-    await mustCreate({
-      apiVersion: "v1",
-      kind: "Namespace",
-      metadata: { name: NAMESPACE, labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
-    });
+    await useNamespace(NAMESPACE);
   });
 
   it("faults › the API server restarts during a claim storm › no pod twice, and after re-syncs every Sandbox has one pod", async () => {

@@ -20,6 +20,16 @@ import { cluster } from "../setup.js";
 
 /** The namespace the helpers work in; a test file sets its own in a `before`. */
 export const place = { namespace: "warm" };
+
+/** Creates a namespace enforcing Pod Security "restricted" and makes the helpers work in it. */
+export async function useNamespace(name: string): Promise<void> {
+  place.namespace = name;
+  await mustCreate({
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name, labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
+  });
+}
 export const RUNTIME_ENVIRONMENT = {
   apiVersion: "llmsafespace.dev/v1",
   kind: "RuntimeEnvironment",
