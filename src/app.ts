@@ -1,10 +1,8 @@
 /**
- * The express app: routes, body handling, validation, metrics and the one error handler.
+ * The hook server's request handling: the hooks by name, the routes, validation and metrics.
  * Built by a factory that does not listen, so tests drive it in-process.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
-import express, { type NextFunction, type Request, type Response } from "express";
-import secureJson from "secure-json-parse";
+import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { sandboxCustomize } from "../hooks/sandbox-customize.js";
 import { sandboxFinalize } from "../hooks/sandbox-finalize.js";
 import { sandboxSync } from "../hooks/sandbox-sync.js";
@@ -15,9 +13,10 @@ import type { Sandbox, WarmPool } from "./api-types.js";
 import { disabledRetirer, noRecycling, type WarmPodClaimer, type WarmPodRecycler, type WarmPodRetirer } from "./claimer.js";
 import type { Config } from "./config.js";
 import { HttpError } from "./errors.js";
+import { bearerCheck, hookEndpoint, routePath, sendError, sendJson, unauthorized } from "./hook-http.js";
 import type { Logger } from "./log.js";
 import type { CustomizeRequest, HookRequest } from "./metacontroller.js";
-import type { Metrics, Outcome } from "./metrics.js";
+import type { Metrics } from "./metrics.js";
 import type { RequestValidators } from "./validation.js";
 
 export interface AppDeps {
@@ -93,9 +92,9 @@ function hooks(deps: AppDeps): Record<HookName, Hook> {
       const response = await warmPoolSync({ ...request, related }, { config, retirer, now, relatedProblems: problems });
       const { status } = response;
       const pool = { namespace: request.parent.metadata.namespace ?? "", pool: request.parent.metadata.name };
-      deps.metrics.poolPods.set({ ...pool, state: "available" }, status.availablePods ?? 0);
-      deps.metrics.poolPods.set({ ...pool, state: "pending" }, status.pendingPods ?? 0);
-      deps.metrics.poolPods.set({ ...pool, state: "assigned" }, status.assignedPods ?? 0);
+      deps.metrics.poolPods.set({ namespace: pool.namespace, pool: pool.pool, state: "available" }, status.availablePods ?? 0);
+      deps.metrics.poolPods.set({ namespace: pool.namespace, pool: pool.pool, state: "pending" }, status.pendingPods ?? 0);
+      deps.metrics.poolPods.set({ namespace: pool.namespace, pool: pool.pool, state: "assigned" }, status.assignedPods ?? 0);
       return response;
     },
     "warmpool/finalize": async (body, now) => {
@@ -111,141 +110,49 @@ function hooks(deps: AppDeps): Record<HookName, Hook> {
   };
 }
 
-export function createApp(deps: AppDeps): express.Express {
-  const app = express();
-  app.disable("x-powered-by");
-  app.set("etag", false);
-
-  app.get("/healthz", (_req, res) => {
-    res.json({ status: "ok" });
+/**
+ * The hook server as a `node:http` request listener: the hook endpoints (src/hook-http.ts, the
+ * hot path), then health, readiness and metrics; anything else is a 404 with a JSON error. It
+ * does not listen, so tests drive it in-process (supertest) and main.ts serves it over HTTP or
+ * HTTPS.
+ */
+export function createApp(deps: AppDeps): RequestListener {
+  const hookCall = hookEndpoint({
+    names: HOOK_NAMES,
+    run: hookRunner(deps),
+    bodyLimitBytes: deps.config.bodyLimitBytes,
+    deadlineMs: deps.config.hookDeadlineMs,
+    ...(deps.token !== undefined ? { token: deps.token } : {}),
+    metrics: deps.metrics,
+    logger: deps.logger,
   });
-  app.get("/readyz", (_req, res) => {
-    const ready = deps.isReady?.() ?? true;
-    res.status(ready ? 200 : 503).json({ status: ready ? "ok" : "not ready" });
-  });
-  app.get("/metrics", deps.config.auth.protectMetrics ? bearerAuth(deps.token) : (_req, _res, next) => { next(); }, async (_req, res) => {
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
-
-  // Read every hook body as bytes whatever its type, so a wrong content type gets our own
-  // answer, and parse it ourselves with prototype-poisoning checks.
-  const readBody = express.raw({ type: () => true, limit: deps.config.bodyLimitBytes });
-  const run = hookRunner(deps);
-  const authenticate = bearerAuth(deps.token);
-  for (const name of HOOK_NAMES) {
-    app.post(`/${name}`, observe(deps, name), authenticate, readBody, async (req: Request, res: Response) => {
-      res.json(await withDeadline(run(name, parseJson(req)), deps.config.hookDeadlineMs, name));
+  const authorized = bearerCheck(deps.token);
+  const operational: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void> | void> = {
+    "/healthz": (_req, res) => {
+      sendJson(res, 200, { status: "ok" });
+    },
+    "/readyz": (_req, res) => {
+      const ready = deps.isReady?.() ?? true;
+      sendJson(res, ready ? 200 : 503, { status: ready ? "ok" : "not ready" });
+    },
+    "/metrics": async (req, res) => {
+      if (deps.config.auth.protectMetrics && !authorized(req.headers.authorization)) throw unauthorized(res);
+      const text = await deps.metrics.registry.metrics();
+      res.writeHead(200, { "content-type": deps.metrics.registry.contentType, "content-length": Buffer.byteLength(text) });
+      res.end(text);
+    },
+  };
+  return (req, res) => {
+    if (hookCall(req, res)) return;
+    const path = routePath(req.url);
+    const route = req.method === "GET" || req.method === "HEAD" ? operational[path] : undefined;
+    // Only the hook calls have a body; anything sent with another request is read off and dropped.
+    req.resume();
+    void (async () => {
+      if (route === undefined) throw new HttpError(404, `No route for ${req.method ?? "?"} ${path}`);
+      await route(req, res);
+    })().catch((error: unknown) => {
+      sendError(req, res, error, deps.logger);
     });
-  }
-
-  app.use((req: Request) => {
-    throw new HttpError(404, `No route for ${req.method} ${req.path}`);
-  });
-  app.use(errorHandler(deps.logger));
-  return app;
-}
-
-/**
- * A hook that outlasts its deadline gets a 503 (Metacontroller retries) instead of Metacontroller
- * timing out on us. The work itself goes on: a claim that lands late is found by the next sync.
- */
-async function withDeadline<T>(work: Promise<T>, ms: number, hook: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      reject(new HttpError(503, `The ${hook} hook did not finish within ${ms} ms; retry`));
-    }, ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
- * Metacontroller ≥ v4.16 sends the CompositeController's `authorization` as a header; without a
- * token anyone who can reach the port can drive the claimer. Compared in constant time (the
- * digests have one length whatever was sent), so timing tells nothing about the token.
- */
-function bearerAuth(token: string | undefined) {
-  const expected = token === undefined ? undefined : createHash("sha256").update(token).digest();
-  return (req: Request, res: Response, next: NextFunction) => {
-    if (expected === undefined) {
-      next();
-      return;
-    }
-    const header = req.get("authorization") ?? "";
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const given = createHash("sha256").update(match?.[1] ?? "").digest();
-    if (match !== null && timingSafeEqual(given, expected)) {
-      next();
-      return;
-    }
-    res.set("WWW-Authenticate", 'Bearer realm="llmsafespace-hooks"');
-    throw new HttpError(401, "Missing or wrong bearer token: set the CompositeController's webhook authorization to the hook server's token");
   };
-}
-
-function parseJson(req: Request): unknown {
-  if (!req.is("application/json")) {
-    throw new HttpError(415, `Content-Type must be application/json, got ${req.get("content-type") ?? "none"}`);
-  }
-  const raw: unknown = req.body;
-  if (!Buffer.isBuffer(raw) || raw.length === 0) throw new HttpError(400, "Request body is empty; expected a JSON object");
-  try {
-    return secureJson.parse(raw, null, { protoAction: "error", constructorAction: "error" });
-  } catch (error) {
-    throw new HttpError(400, `Request body is not valid JSON: ${(error as Error).message}`);
-  }
-}
-
-/** Counts and times each hook request by how it ended. */
-function observe(deps: AppDeps, hook: string) {
-  return (_req: Request, res: Response, next: NextFunction) => {
-    const end = deps.metrics.hookDuration.startTimer({ hook });
-    res.on("finish", () => {
-      const outcome: Outcome = res.statusCode < 400 ? "ok" : res.statusCode < 500 ? "invalid" : "error";
-      end({ outcome });
-      deps.metrics.hookRequests.inc({ hook, outcome });
-    });
-    next();
-  };
-}
-
-/**
- * The one error handler. Bad input → 4xx with `{error, details}`; anything else → 500, logged,
- * and Metacontroller retries. Never a 200 with half an answer.
- */
-function errorHandler(logger: Logger) {
-  return (error: unknown, req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) {
-      next(error);
-      return;
-    }
-    if (error instanceof HttpError && error.status >= 500) {
-      logger.warn({ path: req.path, status: error.status, error: error.message }, "Answered a hook with a retryable error");
-      res.set("Retry-After", "1").status(error.status).json({ error: error.message, details: [] });
-      return;
-    }
-    const status = clientStatus(error);
-    if (status !== undefined) {
-      const details = error instanceof HttpError ? error.details : [];
-      logger.debug({ path: req.path, status, error: (error as Error).message, details }, "Rejected request");
-      res.status(status).json({ error: (error as Error).message, details });
-      return;
-    }
-    logger.error({ path: req.path, err: error }, "Failed to answer request");
-    res.set("Retry-After", "1").status(500).json({ error: "Internal error while answering the hook; Metacontroller will retry", details: [] });
-  };
-}
-
-/** The 4xx status of an error that the client caused (ours, or body-parser's), else undefined. */
-function clientStatus(error: unknown): number | undefined {
-  if (error instanceof HttpError) return error.status;
-  if (typeof error === "object" && error !== null) {
-    const { status, expose } = error as { status?: unknown; expose?: unknown };
-    if (typeof status === "number" && status >= 400 && status < 500 && expose === true) return status;
-  }
-  return undefined;
 }

@@ -6,13 +6,12 @@ import { readFileSync } from "node:fs";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createApp } from "./app.js";
-import { KubeConfig } from "@kubernetes/client-node";
 import { disabledClaimer, disabledRetirer, noRecycling } from "./claimer.js";
 import { ConfigError, loadConfig, type AuthConfig, type Config } from "./config.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { RequestValidators } from "./validation.js";
-import { KubernetesWarmPods, metricsObserver } from "./warm-pod-claimer.js";
+import type { KubernetesWarmPods } from "./warm-pod-claimer.js";
 
 /** Longest a drain may take before the process exits anyway; below Kubernetes' default 30 s grace. */
 const DRAIN_TIMEOUT_MS = 25_000;
@@ -21,10 +20,15 @@ const DRAIN_TIMEOUT_MS = 25_000;
  * The API access for claims and retires: in a pod, its service account; elsewhere the file
  * KUBECONFIG names; with neither, none — a developer's ~/.kube/config is never picked up
  * unasked, so `npm start` on a laptop cannot claim pods in whatever cluster it points at.
+ * The Kubernetes client is loaded only then: it is most of the server's memory at rest (~80 MiB).
  */
-function warmPods(config: Config, logger: Logger, metrics: Metrics): KubernetesWarmPods | undefined {
+async function warmPods(config: Config, logger: Logger, metrics: Metrics): Promise<KubernetesWarmPods | undefined> {
   const { kubeconfigPath, inCluster, claimDeadlineMs } = config.kube;
   if (kubeconfigPath === undefined && !inCluster) return undefined;
+  const [{ KubeConfig }, { KubernetesWarmPods, metricsObserver }] = await Promise.all([
+    import("@kubernetes/client-node"),
+    import("./warm-pod-claimer.js"),
+  ]);
   const kubeConfig = new KubeConfig();
   if (kubeconfigPath !== undefined) kubeConfig.loadFromFile(kubeconfigPath);
   else kubeConfig.loadFromCluster();
@@ -59,12 +63,12 @@ function tlsFiles(auth: AuthConfig): { cert: Buffer; key: Buffer } | undefined {
   }
 }
 
-function start(config: Config): void {
+async function start(config: Config): Promise<void> {
   const token = readToken(config.auth);
   const tls = tlsFiles(config.auth);
   const logger = createLogger(config.logLevel);
   const metrics = createMetrics();
-  const pods = warmPods(config, logger, metrics);
+  const pods = await warmPods(config, logger, metrics);
   let ready = false;
   const app = createApp({
     config,
@@ -134,7 +138,7 @@ function start(config: Config): void {
 }
 
 try {
-  start(loadConfig(process.env));
+  await start(loadConfig(process.env));
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`llmsafespace-hooks: ${error.message}\n`);

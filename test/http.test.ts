@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import request from "supertest";
-import type express from "express";
+import type { RequestListener } from "node:http";
 import { createMetrics } from "../src/metrics.js";
 import { testApp } from "./support/app.js";
 import { fixtureCases } from "./support/fixtures.js";
@@ -17,7 +17,7 @@ interface ErrorBody {
   details: string[];
 }
 
-function post(app: express.Express, path: string, body: string, type = "application/json") {
+function post(app: RequestListener, path: string, body: string, type = "application/json") {
   return request(app).post(path).set("content-type", type).send(body);
 }
 
@@ -159,6 +159,10 @@ describe("hook server", () => {
   it("hook server › health endpoints › answer without a cluster", async () => {
     assert.equal((await request(app).get("/healthz")).status, 200);
     assert.equal((await request(app).get("/readyz")).status, 200);
+    assert.equal((await request(app).head("/healthz")).status, 200);
+    const posted = await request(app).post("/healthz").set("content-type", "application/json").send("{}");
+    assert.equal(posted.status, 404);
+    assert.match((posted.body as { error: string }).error, /No route for POST \/healthz/);
   });
 
   it("hook server › metrics › count requests by hook and outcome", async () => {

@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { checkSync } from "recheck";
 import { loadCrdSchemas, type OpenApiSchema } from "../src/crds.js";
+import { BEARER } from "../src/hook-http.js";
+import { POISON_PATTERNS } from "../src/json-stream.js";
 import { ENVELOPE_PATTERNS } from "../src/validation.js";
 
 function patterns(schema: unknown, path: string, found: Map<string, string>): void {
@@ -28,6 +30,17 @@ describe("regular expressions", () => {
   }
 
   ENVELOPE_PATTERNS.forEach((pattern, i) => found.set(pattern, `envelope[${i}]`));
+
+  // Patterns the server runs on request text outside the schemas, with their own flags.
+  const server = new Map<RegExp, string>([[BEARER, "the Authorization header"], ...POISON_PATTERNS.map((p, i) => [p, `body poisoning check ${i}`] as const)]);
+  for (const [pattern, what] of server) {
+    it(`server patterns › ${what} › cannot backtrack catastrophically`, function () {
+      this.timeout(20_000);
+      const result = checkSync(pattern.source, pattern.flags);
+      const attack = result.status === "vulnerable" ? ` (${result.complexity.summary}; attack ${result.attack.pattern})` : "";
+      assert.equal(result.status, "safe", `${pattern.source}${attack}`);
+    });
+  }
 
   it("CRD patterns › there are patterns to check › found", () => {
     assert.ok(found.size >= 5, `only ${found.size} patterns`);

@@ -1,5 +1,5 @@
 /** An in-process hook server for tests: defaults, a fixed clock, silent logs, no claiming. */
-import type express from "express";
+import type { RequestListener } from "node:http";
 import request from "supertest";
 import { createApp } from "../../src/app.js";
 import { disabledClaimer, type WarmPodClaimer, type WarmPodRetirer } from "../../src/claimer.js";
@@ -27,7 +27,7 @@ export interface TestAppOptions {
   token?: string;
 }
 
-export function testApp(options: TestAppOptions = {}): express.Express {
+export function testApp(options: TestAppOptions = {}): RequestListener {
   validators ??= new RequestValidators();
   const config = loadConfig(options.env ?? {});
   if (options.bodyLimitBytes !== undefined) config.bodyLimitBytes = options.bodyLimitBytes;

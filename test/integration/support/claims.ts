@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { KubeConfig } from "@kubernetes/client-node";
-import type express from "express";
+import type { RequestListener } from "node:http";
 import request from "supertest";
 import { createApp } from "../../../src/app.js";
 import { loadConfig } from "../../../src/config.js";
@@ -53,7 +53,7 @@ export interface SyncAnswer {
 let validators: RequestValidators | undefined;
 
 /** A hook server instance of its own, with its own API client, as a second replica would be. */
-export function hookServer(options: { kubeconfig?: string; deadlineMs?: number } = {}): { app: express.Express; metrics: Metrics } {
+export function hookServer(options: { kubeconfig?: string; deadlineMs?: number } = {}): { app: RequestListener; metrics: Metrics } {
   validators ??= new RequestValidators();
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(options.kubeconfig ?? cluster().kubeconfigPath);
@@ -160,7 +160,7 @@ export function syncBody(sandbox: KubeObjectLike, children: KubeObjectLike[] = [
   };
 }
 
-export async function sync(app: express.Express, body: unknown): Promise<SyncAnswer> {
+export async function sync(app: RequestListener, body: unknown): Promise<SyncAnswer> {
   const response = await request(app).post("/sandbox/sync").set("content-type", "application/json").send(JSON.stringify(body));
   assert.equal(response.status, 200, response.text);
   return response.body as SyncAnswer;
