@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   // bin/ holds a plain-JavaScript launcher outside the TypeScript project.
-  { ignores: ["dist/", "node_modules/", "eslint.config.js", "bin/"] },
+  { ignores: ["dist/", "node_modules/", "eslint.config.js", "bin/", "bench/.build/", "bench/profiles/"] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
