@@ -208,11 +208,10 @@ function lifetimeOf(sandbox: Sandbox, pod: ObservedPod | undefined, now: Date): 
   const startTime = startTimeOf(sandbox.status, pod, formatTime(now));
   const left = secondsLeft(startTime, sandbox.spec.timeout, now);
   const latched = sandbox.status?.conditions?.some((c) => c.type === ConditionType.Expired && c.status === "True") === true;
-  return {
-    ...(startTime !== undefined ? { startTime } : {}),
-    ...(left !== undefined ? { secondsLeft: left } : {}),
-    expired: latched || (left !== undefined && left <= 0),
-  };
+  const lifetime: Lifetime = { expired: latched || (left !== undefined && left <= 0) };
+  if (startTime !== undefined) lifetime.startTime = startTime;
+  if (left !== undefined) lifetime.secondsLeft = left;
+  return lifetime;
 }
 
 function expiredCondition(sandbox: Sandbox, lifetime: Lifetime): ConditionInput | undefined {

@@ -109,12 +109,14 @@ interface Scaling {
  * last scaling, never below the wanted size: pending ones first, then the oldest available.
  */
 function scalingOf(pool: WarmPool, pods: PoolPods, size: PoolSize, now: Date): Scaling {
-  const left = (pod: ObservedPod) => ttlLeft(pod, pool.spec.ttl, now);
+  // Each pod's ttl is read once; sets, not list scans, so a pool of thousands stays linear.
+  const left = new Map(pods.available.map((pod) => [pod, ttlLeft(pod, pool.spec.ttl, now)]));
   const expired = pods.available.filter((pod) => {
-    const seconds = left(pod);
+    const seconds = left.get(pod);
     return seconds !== undefined && seconds <= 0;
   });
-  const fresh = pods.available.filter((pod) => !expired.includes(pod));
+  const expiredSet = new Set(expired);
+  const fresh = pods.available.filter((pod) => !expiredSet.has(pod));
   const giveUp = [...pods.dead, ...expired];
   const wake: number[] = [];
   const spare = fresh.length + pods.pending.length - size.desired;
@@ -124,8 +126,10 @@ function scalingOf(pool: WarmPool, pods: PoolPods, size: PoolSize, now: Date): S
     else giveUp.push(...[...pods.pending, ...fresh].slice(0, spare));
   }
   // The next ttl to run out among the pods that stay.
-  for (const pod of fresh.filter((p) => !giveUp.includes(p))) {
-    const seconds = left(pod);
+  const givenUp = new Set(giveUp);
+  for (const pod of fresh) {
+    if (givenUp.has(pod)) continue;
+    const seconds = left.get(pod);
     if (seconds !== undefined) wake.push(seconds);
   }
   return { create: Math.max(0, -spare), giveUp, wake };

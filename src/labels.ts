@@ -46,6 +46,7 @@ export const COMPONENT_WARM_POOL = "warmpool";
 /** Kubernetes caps label values and DNS-1123 labels (Service names) at 63 characters. */
 const MAX_NAME = 63;
 const HASH_LENGTH = 8;
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 
 /**
  * A DNS-1123 label (≤ 63 characters, `[a-z0-9-]`, alphanumeric at both ends) made from `parts`
@@ -55,10 +56,8 @@ const HASH_LENGTH = 8;
  */
 export function dnsLabel(...parts: string[]): string {
   const full = parts.join("-");
+  if (full.length <= MAX_NAME && DNS_LABEL.test(full)) return full;
   const clean = full.replace(/[^a-z0-9-]/g, "-");
-  if (clean === full && full.length <= MAX_NAME && /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/.test(full)) {
-    return full;
-  }
   const hash = createHash("sha256").update(full).digest("hex").slice(0, HASH_LENGTH);
   const head = clean
     .slice(0, MAX_NAME - HASH_LENGTH - 1)
@@ -106,7 +105,11 @@ export function runtimeLabel(runtime: string): string {
   return labelValue(runtimeName(runtime));
 }
 
-/** The labels every child of ours carries. */
+/**
+ * The labels every child of ours carries. The builders below spell them out rather than spread
+ * this: V8 makes `{ ...object, newKey }` about twenty times slower than a plain literal, and
+ * labels are built for every child of every sync.
+ */
 export function commonLabels(): Record<string, string> {
   return { [LABEL_APP]: APP, [LABEL_MANAGED_BY]: MANAGED_BY };
 }
@@ -114,7 +117,8 @@ export function commonLabels(): Record<string, string> {
 /** The labels that tie a child to its Sandbox; Services and NetworkPolicies select on `sandbox-id`. */
 export function sandboxLabels(sandbox: { name: string; uid: string }): Record<string, string> {
   return {
-    ...commonLabels(),
+    [LABEL_APP]: APP,
+    [LABEL_MANAGED_BY]: MANAGED_BY,
     [LABEL_COMPONENT]: "sandbox",
     [LABEL_SANDBOX_ID]: labelValue(sandbox.name),
     [LABEL_SANDBOX_UID]: sandbox.uid,
@@ -128,13 +132,14 @@ export function sandboxSelector(sandboxName: string): Record<string, string> {
 
 /** The labels of a WarmPool's ServiceAccount and NetworkPolicy. */
 export function warmPoolLabels(poolName: string): Record<string, string> {
-  return { ...commonLabels(), [LABEL_COMPONENT]: COMPONENT_WARM_POOL, [LABEL_POOL]: labelValue(poolName) };
+  return { [LABEL_APP]: APP, [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_COMPONENT]: COMPONENT_WARM_POOL, [LABEL_POOL]: labelValue(poolName) };
 }
 
 /** The labels of a new warm pod (SPEC §3); the claim later adds the Sandbox's. */
 export function warmPodLabels(pool: { name: string; runtime: string; securityLevel: string }): Record<string, string> {
   return {
-    ...commonLabels(),
+    [LABEL_APP]: APP,
+    [LABEL_MANAGED_BY]: MANAGED_BY,
     [LABEL_COMPONENT]: COMPONENT_WARM_POD,
     [LABEL_POOL]: labelValue(pool.name),
     [LABEL_RUNTIME]: runtimeLabel(pool.runtime),

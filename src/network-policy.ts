@@ -235,7 +235,7 @@ function egressPolicy(
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
-    metadata: domain !== undefined ? { ...metadata, annotations: { [ANNOTATION_ALLOWED_DOMAINS]: domain } } : metadata,
+    metadata: domain !== undefined ? Object.assign({}, metadata, { annotations: { [ANNOTATION_ALLOWED_DOMAINS]: domain } }) : metadata,
     spec: { podSelector, policyTypes: ["Egress"], egress: [{ to: [peer], ...portsOf(ports) }] },
   };
 }
@@ -269,7 +269,7 @@ function fqdnPolicy(
   return {
     apiVersion: "cilium.io/v2",
     kind: "CiliumNetworkPolicy",
-    metadata: { ...metadata, annotations: { [ANNOTATION_ALLOWED_DOMAINS]: domain } },
+    metadata: Object.assign({}, metadata, { annotations: { [ANNOTATION_ALLOWED_DOMAINS]: domain } }),
     spec: {
       endpointSelector: { matchLabels: podSelector },
       egress: [

@@ -62,13 +62,26 @@ export interface PoolPods {
  */
 export function observePool(pool: KubeObject, children: ObjectMap, related: ObjectMap): PoolPods {
   const observed = objectsOfKind<ObservedPod>(children, "v1", "Pod").sort(oldestFirst);
-  const stateOf = (pod: ObservedPod) => pod.metadata.labels?.[LABEL_WARM_STATE];
-  const byState = (state: string) => observed.filter((pod) => stateOf(pod) === state);
-  const waiting = byState(WarmState.Available);
-  const finished = (pod: ObservedPod) => pod.status?.phase === "Failed" || pod.status?.phase === "Succeeded";
-  const alive = waiting.filter((pod) => !finished(pod));
+  // One pass over the pods, each list keeping their order.
+  const available: ObservedPod[] = [];
+  const pending: ObservedPod[] = [];
+  const dead: ObservedPod[] = [];
+  const kept: ObservedPod[] = [];
   // Claimed in a view of the pool that is not up to date yet: the pod is a Sandbox's now.
-  const claimedChildren = byState(WarmState.Claimed);
+  const claimedChildren: ObservedPod[] = [];
+  for (const pod of observed) {
+    const state = pod.metadata.labels?.[LABEL_WARM_STATE];
+    if (state === WarmState.Claimed) {
+      claimedChildren.push(pod);
+      kept.push(pod);
+    } else if (state === WarmState.Available) {
+      kept.push(pod);
+      const phase = pod.status?.phase;
+      if (phase === "Failed" || phase === "Succeeded") dead.push(pod);
+      else if (isPodReady(pod)) available.push(pod);
+      else pending.push(pod);
+    }
+  }
   const poolLabel = labelValue(pool.metadata.name);
   const claimedElsewhere = objectsOfKind<ObservedPod>(related, "v1", "Pod").filter(
     (pod) =>
@@ -77,10 +90,10 @@ export function observePool(pool: KubeObject, children: ObjectMap, related: Obje
       pod.metadata.labels[LABEL_WARM_STATE] === WarmState.Claimed,
   );
   return {
-    available: alive.filter(isPodReady),
-    pending: alive.filter((pod) => !isPodReady(pod)),
-    dead: waiting.filter(finished),
-    kept: observed.filter((pod) => stateOf(pod) === WarmState.Available || stateOf(pod) === WarmState.Claimed),
+    available,
+    pending,
+    dead,
+    kept,
     observed,
     assigned: new Set([...claimedChildren, ...claimedElsewhere].map((pod) => pod.metadata.name)).size,
     takenNames: new Set([...observed, ...claimedElsewhere].map((pod) => pod.metadata.name)),
@@ -278,5 +291,8 @@ export function poolStatus(
 /** The soonest of some moments, in whole seconds from now (at least 1), for `resyncAfterSeconds`. */
 export function resyncAfter(seconds: readonly number[]): { resyncAfterSeconds?: number } {
   if (seconds.length === 0) return {};
-  return { resyncAfterSeconds: Math.max(1, Math.ceil(Math.min(...seconds))) };
+  // A loop, not Math.min(...seconds): a pool of a hundred thousand pods would overflow the stack.
+  let soonest = Infinity;
+  for (const value of seconds) if (value < soonest) soonest = value;
+  return { resyncAfterSeconds: Math.max(1, Math.ceil(soonest)) };
 }
