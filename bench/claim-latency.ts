@@ -4,9 +4,14 @@
  * candidate listing and the patch included), p50 and p99, claims per second, and conflicts —
  * through one hook server, and for 100 also through two. A benchmark: it measures and reports.
  *
+ * With two servers the claims of a burst race across replicas, as they would without the hook
+ * Service's session affinity (metacontroller/service.yaml), say while one replica takes over.
+ *
  *   npx tsx bench/claim-latency.ts      # needs Go for the first build of the test binaries
+ *
+ * Writes bench/results/claim-latency.json.
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cluster, mochaHooks } from "../test/integration/setup.js";
@@ -82,7 +87,8 @@ try {
       `${String(r.claimers).padStart(8)}  ${String(r.servers).padStart(7)}  ${String(r.claimed).padStart(7)}  ${String(r.p50Ms).padStart(6)}  ${String(r.p99Ms).padStart(6)}  ${String(r.claimsPerSecond).padStart(8)}  ${String(r.conflicts).padStart(9)}`,
     );
   }
-  const out = join(dirname(fileURLToPath(import.meta.url)), "claim-latency.json");
+  const out = join(dirname(fileURLToPath(import.meta.url)), "results", "claim-latency.json");
+  mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify({ server: cluster().server.replace(/:\d+$/, ""), rows }, null, 2)}\n`);
   console.log(`(written to ${out})`);
 } finally {

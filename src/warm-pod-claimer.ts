@@ -100,6 +100,8 @@ export class KubernetesWarmPods implements WarmPodClaimer, WarmPodRetirer, WarmP
   private readonly deadlineMs: number;
   private readonly clock: () => Date;
   private readonly taken = new TakenPods();
+  /** Concurrent claims for one pool share one listing of its available pods. */
+  private readonly listings = new Map<string, Promise<V1Pod[]>>();
 
   constructor(
     private readonly api: CoreV1Api,
@@ -169,7 +171,7 @@ export class KubernetesWarmPods implements WarmPodClaimer, WarmPodRetirer, WarmP
     while (performance.now() < giveUpAt) {
       // Only available pods are listed: under a burst most of a pool is claimed, and listing
       // (and decoding) those pods again and again is most of a claim's cost.
-      const available = await this.list(namespace, `${pool},${LABEL_WARM_STATE}=available`);
+      const available = await this.sharedList(namespace, `${pool},${LABEL_WARM_STATE}=available`);
       if (available.length === 0) {
         const any = (await this.api.listNamespacedPod({ namespace, labelSelector: pool, limit: 1 })).items.length > 0;
         return any
@@ -178,15 +180,15 @@ export class KubernetesWarmPods implements WarmPodClaimer, WarmPodRetirer, WarmP
       }
       const view = candidates(available, request);
       if ("answer" in view) return view;
-      const open = view.pods.filter((pod) => !this.taken.has(pod));
-      if (open.length === 0) {
-        // Every candidate is being claimed by this server right now: those claims will most
-        // likely win, so look again shortly rather than race them.
-        await new Promise((resolve) => setTimeout(resolve, RELIST_AFTER_MS));
-        continue;
-      }
-      for (const pod of rendezvousOrder(uid, open).slice(0, ATTEMPTS_PER_LIST)) {
-        if (this.taken.has(pod)) continue;
+      // Compatibility is checked pod by pod as they come up, not for the whole pool up front: a
+      // pool's pods are nearly always alike, and under a burst every claim would otherwise
+      // compare every pod.
+      const compatible = memo((pod: V1Pod) => warmPodDifferences(plainPod(pod), request.coldPod).length === 0);
+      let attempts = 0;
+      for (const pod of rendezvousOrder(uid, view.pods)) {
+        if (attempts === ATTEMPTS_PER_LIST) break;
+        if (this.taken.has(pod) || !compatible(pod)) continue;
+        attempts++;
         const won = await this.taken.during(pod, () => this.patch(pod, claimPatch(pod, sandbox, formatTime(this.clock()))));
         if (won !== undefined) {
           this.options.logger?.info(
@@ -196,6 +198,12 @@ export class KubernetesWarmPods implements WarmPodClaimer, WarmPodRetirer, WarmP
           return { result: "success", answer: claimed(won) };
         }
         this.options.observer?.claimConflict();
+      }
+      if (attempts === 0) {
+        if (!view.pods.some(compatible)) return incompatible(view.pods, request);
+        // Every compatible pod is being claimed by this server right now: those claims will most
+        // likely win, so look again shortly rather than race them.
+        await new Promise((resolve) => setTimeout(resolve, RELIST_AFTER_MS));
       }
     }
     return cold("error", Reason.ClaimError, `The claim did not finish within ${this.deadlineMs} ms; started a cold pod.`);
@@ -289,6 +297,21 @@ export class KubernetesWarmPods implements WarmPodClaimer, WarmPodRetirer, WarmP
    */
   private async list(namespace: string, labelSelector: string): Promise<V1Pod[]> {
     return (await this.api.listNamespacedPod({ namespace, labelSelector, resourceVersion: "0" })).items;
+  }
+
+  /**
+   * {@link list}, shared: a claim that wants a listing while one is on its way takes that one.
+   * Under a burst a hundred claims then decode a few listings instead of a hundred, and the
+   * {@link TakenPods} of this server keep them off each other's pods.
+   */
+  private sharedList(namespace: string, labelSelector: string): Promise<V1Pod[]> {
+    const key = `${namespace}/${labelSelector}`;
+    let listing = this.listings.get(key);
+    if (listing === undefined) {
+      listing = this.list(namespace, labelSelector).finally(() => this.listings.delete(key));
+      this.listings.set(key, listing);
+    }
+    return listing;
   }
 
   private patch(pod: V1Pod, operations: object[]): Promise<V1Pod | undefined> {
@@ -417,7 +440,10 @@ class TakenPods {
 
 type Outcome = { result: AllocationResult; answer: ClaimResult };
 
-/** Claim step 2: the pods a Sandbox may take, or why there are none (in the seed's words). */
+/**
+ * Claim step 2: the ready pods a Sandbox may take, or why there are none (in the seed's words).
+ * Whether a pod matches the Sandbox's pod is asked as pods come up for a claim.
+ */
 function candidates(pods: V1Pod[], request: ClaimRequest): { pods: V1Pod[] } | Outcome {
   const available = pods.filter((pod) => pod.metadata?.deletionTimestamp === undefined);
   if (available.length === 0) {
@@ -427,16 +453,26 @@ function candidates(pods: V1Pod[], request: ClaimRequest): { pods: V1Pod[] } | O
   if (ready.length === 0) {
     return cold("no_ready_pods", Reason.NoWarmPodAvailable, `${available.length} warm pods for ${request.runtime} are still starting.`);
   }
-  const compatible = ready.filter((pod) => warmPodDifferences(asObject(pod), request.coldPod).length === 0);
-  if (compatible.length === 0) {
-    const differences = warmPodDifferences(asObject(ready[0] as V1Pod), request.coldPod);
-    return cold(
-      "no_matching_pools",
-      Reason.WarmPodIncompatible,
-      `The ready warm pods differ from the pod this Sandbox needs in: ${differences.join(", ")}; started a cold pod.`,
-    );
-  }
-  return { pods: compatible };
+  return { pods: ready };
+}
+
+/** No ready pod matches the pod the Sandbox needs: what differs, from the first of them. */
+function incompatible(ready: readonly V1Pod[], request: ClaimRequest): Outcome {
+  const differences = ready[0] === undefined ? [] : warmPodDifferences(plainPod(ready[0]), request.coldPod);
+  return cold(
+    "no_matching_pools",
+    Reason.WarmPodIncompatible,
+    `The ready warm pods differ from the pod this Sandbox needs in: ${differences.join(", ")}; started a cold pod.`,
+  );
+}
+
+/** A one-argument function that works each argument out once. */
+function memo<T extends object, R>(work: (argument: T) => R): (argument: T) => R {
+  const known = new Map<T, R>();
+  return (argument) => {
+    if (!known.has(argument)) known.set(argument, work(argument));
+    return known.get(argument) as R;
+  };
 }
 
 function cold(result: AllocationResult, reason: string, message: string): Outcome {
@@ -444,16 +480,24 @@ function cold(result: AllocationResult, reason: string, message: string): Outcom
 }
 
 function claimed(pod: V1Pod): ClaimResult {
-  return { outcome: "claimed", pod: keepObserved(asObject(pod)), pool: pod.metadata?.labels?.[LABEL_POOL] ?? "" };
+  return { outcome: "claimed", pod: keepObserved(plainPod(pod)), pool: pod.metadata?.labels?.[LABEL_POOL] ?? "" };
 }
+
+/** Plain copies of the pods of shared listings, made once each (see {@link plainPod}). */
+const plainPods = new WeakMap<V1Pod, KubeObject>();
 
 /**
  * client-node's model of a pod as a plain object. Pods' wire field names match the model's, and
- * {@link keepObserved} keeps only metadata names, labels and annotations besides the spec.
+ * {@link keepObserved} keeps only metadata names, labels and annotations besides the spec. Each
+ * pod of a listing is copied once however many claims look at it; callers do not change it.
  */
-function asObject(pod: V1Pod): KubeObject {
-  const plain = JSON.parse(JSON.stringify(pod)) as KubeObject;
-  return { ...plain, apiVersion: "v1", kind: "Pod" };
+function plainPod(pod: V1Pod): KubeObject {
+  let plain = plainPods.get(pod);
+  if (plain === undefined) {
+    plain = { ...(JSON.parse(JSON.stringify(pod)) as KubeObject), apiVersion: "v1", kind: "Pod" };
+    plainPods.set(pod, plain);
+  }
+  return plain;
 }
 
 function isReady(pod: V1Pod): boolean {

@@ -221,3 +221,39 @@ describe("warm-pod claims on a real API server", function () {
     assert.ok(elapsed < 2000, `answered after ${elapsed} ms`);
   });
 });
+
+describe("warm-pod claims when pods differ from the Sandbox's pod", function () {
+  this.timeout(120_000);
+
+  before(async () => {
+    await useNamespace("warm-mismatch");
+  });
+
+  it("claim › one of three warm pods matches › that one is claimed; then the rest → WarmPodIncompatible naming the field", async () => {
+    const { pods } = await warmPool("mismatch", 3);
+    // A pod's image is one of the few fields a pod lets be changed: two pods now run another.
+    const [match, ...others] = [...pods].sort();
+    for (const name of others) {
+      const patched = await cluster().client.request(
+        "PATCH",
+        `/api/v1/namespaces/warm-mismatch/pods/${name}`,
+        [{ op: "replace", path: "/spec/containers/0/image", value: "ghcr.io/llmsafespace/runtime-python:3.12" }],
+        "application/json-patch+json",
+      );
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    }
+    const server = hookServer();
+    const first = await sync(server.app, syncBody(await createSandbox("mismatch-first")));
+    assert.equal(warmCondition(first)?.status, "True", JSON.stringify(first.status));
+    assert.equal(podOf(first)?.metadata.name, match);
+
+    const second = await sync(server.app, syncBody(await createSandbox("mismatch-second")));
+    const condition = warmCondition(second) as { reason: string; message: string } | undefined;
+    assert.equal(condition?.reason, "WarmPodIncompatible");
+    assert.match(condition.message, /image/);
+    assert.equal(podOf(second)?.metadata.name, "sandbox-mismatch-second");
+    const states = (await podsOf("mismatch")).map((p) => [p.metadata.name, p.metadata.labels?.["llmsafespace.dev/warm-state"]]);
+    assert.deepEqual(states.sort(), [[match, "claimed"], ...others.map((name) => [name, "available"])].sort());
+    assert.equal(await counterValue(server.metrics, "llmsafespace_warm_pod_claim_conflicts_total"), 0);
+  });
+});
