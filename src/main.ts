@@ -82,7 +82,10 @@ async function start(config: Config): Promise<void> {
     isReady: () => ready,
     ...(token !== undefined ? { token } : {}),
   });
-  const server: Server = tls === undefined ? createHttpServer(app) : createHttpsServer(tls, app);
+  // A request that has not fully arrived within the hook deadline gets a 408: Metacontroller
+  // has given up on it by then, and a body trickling in would hold its share of the body budget.
+  const timeouts = { requestTimeout: config.hookDeadlineMs, headersTimeout: config.hookDeadlineMs, connectionsCheckingInterval: 1000 };
+  const server: Server = tls === undefined ? createHttpServer(timeouts, app) : createHttpsServer({ ...tls, ...timeouts }, app);
   server.listen(config.port, () => {
     ready = true;
     logger.info(

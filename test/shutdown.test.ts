@@ -1,6 +1,7 @@
 /**
- * Graceful shutdown: SIGTERM during a burst stops new connections, finishes every request
- * already accepted, and exits 0.
+ * The server process at its edges: a request whose body stops arriving is cut off at the hook
+ * deadline, and SIGTERM during a burst stops new connections, finishes every request already
+ * accepted, and exits 0.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -63,22 +64,55 @@ async function waitReady(port: number): Promise<void> {
   throw new Error("the server did not become ready");
 }
 
+/** Starts src/main.ts on a free port with `env`; resolves once it is ready. */
+async function startServer(env: Record<string, string>) {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "src", "main.ts")], {
+    cwd: REPO,
+    env: { ...process.env, PORT: String(port), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => { resolve(code); }));
+  await waitReady(port);
+  return { port, child, exited, output: () => `${stdout}\n${stderr}` };
+}
+
+describe("request deadline", function () {
+  this.timeout(30_000);
+
+  it("main › a body still trickling in at HOOK_DEADLINE_MS › 408 and the connection closed; other requests answered", async () => {
+    const server = await startServer({ HOOK_DEADLINE_MS: "1000", LOG_LEVEL: "warn" });
+    try {
+      const fixture = fixtureCases("sandbox").find((c) => c.name === "standard-minimal");
+      assert.ok(fixture !== undefined);
+      const body = JSON.stringify(fixture.request());
+      const started = Date.now();
+      // Half the body, then nothing: the rest never comes.
+      const stalled = slowPost(server.port, body, new Promise(() => undefined));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const agent = new Agent({ keepAlive: false });
+      assert.deepEqual(await post(server.port, body, agent), { status: 200 }, "a whole request beside the stalled one");
+      const outcome = await stalled;
+      const waited = Date.now() - started;
+      assert.deepEqual(outcome, { status: 408 }, server.output());
+      // The deadline, plus up to one pass of the server's once-a-second check.
+      assert.ok(waited >= 1000 && waited < 4000, `answered after ${waited} ms`);
+    } finally {
+      server.child.kill("SIGTERM");
+      await server.exited;
+    }
+  });
+});
+
 describe("shutdown", function () {
   this.timeout(60_000);
 
   it("main › SIGTERM during a burst › every accepted request is answered, and the process exits 0", async () => {
-    const port = await freePort();
-    const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "src", "main.ts")], {
-      cwd: REPO,
-      env: { ...process.env, PORT: String(port), LOG_LEVEL: "info" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => { resolve(code); }));
-    await waitReady(port);
+    const { port, child, exited, output } = await startServer({ LOG_LEVEL: "info" });
 
     const fixture = fixtureCases("sandbox").find((c) => c.name === "egress-twelve-rules");
     assert.ok(fixture !== undefined);
@@ -96,14 +130,14 @@ describe("shutdown", function () {
     agent.destroy();
     assert.deepEqual(await slow, { status: 200 }, "a request half received at SIGTERM was not finished");
 
-    assert.equal(await exited, 0, `${stdout}\n${stderr}`);
+    assert.equal(await exited, 0, output());
 
     // The server's own count: every hook call it received, it answered.
-    const stopped = stdout
+    const stopped = output()
       .split("\n")
       .filter((line) => line.includes("Stopped hook server"))
       .map((line) => JSON.parse(line) as { answered: number; cutOff: number })[0];
-    assert.ok(stopped !== undefined, stdout);
+    assert.ok(stopped !== undefined, output());
     assert.equal(stopped.cutOff, 0);
     // The client's: each request either got its whole answer, or never reached the server — a
     // refused connection, or a reset of an idle keep-alive connection the server was closing.
