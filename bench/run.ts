@@ -21,13 +21,13 @@
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { parseAllDocuments } from "yaml";
+import { freePort } from "../test/support/ports.js";
 import { CASES, type BenchCase, type JsonObject } from "./bodies.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -144,20 +144,6 @@ process.on("SIGTERM", () => process.exit(143));
 function fail(message: string): never {
   process.stderr.write(`bench: ${message}\n`);
   process.exit(1);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => {
-        if (address === null || typeof address === "string") reject(new Error("no port"));
-        else resolve(address.port);
-      });
-    });
-  });
 }
 
 /** The environment of a server: no Kubernetes access, whatever the shell running the bench has. */
