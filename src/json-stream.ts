@@ -60,22 +60,37 @@ interface Frame {
  * and where its scan is: brackets open, inside a string, just after a backslash.
  */
 class Text {
-  parts: Buffer[] = [];
-  bytes = 0;
+  readonly bytes = new Bytes();
   depth = 0;
   inString = false;
   escaped = false;
+}
+
+/**
+ * Bytes copied in as they arrive, into one buffer that doubles as it fills — not views of the
+ * chunks: a body sent a byte at a time would otherwise keep an object, and the socket's read
+ * buffer behind it, alive for every byte it holds.
+ */
+class Bytes {
+  private buffer = Buffer.alloc(0);
+  length = 0;
 
   add(part: Buffer): void {
-    this.parts.push(part);
-    this.bytes += part.length;
+    const length = this.length + part.length;
+    if (length > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(length, 2 * this.buffer.length, 1024));
+      this.buffer.copy(grown, 0, 0, this.length);
+      this.buffer = grown;
+    }
+    part.copy(this.buffer, this.length);
+    this.length = length;
   }
 
+  /** The bytes so far as text; then empty, keeping the room for what comes next. */
   take(): string {
-    const parts = this.parts;
-    this.parts = [];
-    this.bytes = 0;
-    return decode(parts);
+    const text = this.buffer.toString("utf8", 0, this.length);
+    this.length = 0;
+    return text;
   }
 }
 
@@ -105,7 +120,7 @@ export class JsonBodyParser {
   private runStart = -1;
   private root: Record<string, unknown> | undefined;
   /** The whole text, when it is not an object: then `JSON.parse` takes all of it. */
-  private whole: Buffer[] | undefined;
+  private whole: Bytes | undefined;
   private started = false;
   private bom = 0;
   private offset = 0;
@@ -122,7 +137,7 @@ export class JsonBodyParser {
   write(chunk: Buffer): void {
     let at = 0;
     if (this.whole !== undefined) {
-      this.whole.push(chunk);
+      this.whole.add(chunk);
       this.offset += chunk.length;
       return;
     }
@@ -136,14 +151,14 @@ export class JsonBodyParser {
     // The run goes on in the next chunk.
     const frame = this.stack[this.stack.length - 1];
     if (frame?.depth === 2 && this.runStart >= 0) {
-      this.run.add(chunk.subarray(this.runStart));
+      this.run.bytes.add(chunk.subarray(this.runStart));
       this.runStart = 0;
     }
     this.offset += chunk.length;
   }
 
   end(): unknown {
-    if (this.whole !== undefined) return parseText(decode(this.whole), this.offset);
+    if (this.whole !== undefined) return parseText(this.whole.take(), this.offset);
     if (!this.started) this.fail(0, "Unexpected end of JSON input");
     if (this.stack.length > 0 || this.piece !== undefined) this.fail(0, "Unexpected end of JSON input");
     for (const object of this.skeleton) checkConstructor(object);
@@ -153,8 +168,9 @@ export class JsonBodyParser {
   /** The byte order mark and whitespace before the first value; returns where the value starts. */
   private start(chunk: Buffer): number {
     let at = 0;
-    // A UTF-8 byte order mark is skipped, as secure-json-parse skips U+FEFF.
-    while (this.bom < 3 && at < chunk.length && chunk[at] === BOM[this.bom]) {
+    // A UTF-8 byte order mark is skipped, as secure-json-parse skips U+FEFF: only as the very
+    // first bytes of the body, so not after whitespace that came in an earlier chunk.
+    while (this.bom < 3 && this.offset + at === this.bom && at < chunk.length && chunk[at] === BOM[this.bom]) {
       this.bom++;
       at++;
     }
@@ -163,7 +179,8 @@ export class JsonBodyParser {
     if (at === chunk.length) return at;
     this.started = true;
     if (chunk[at] !== OPEN_BRACE) {
-      this.whole = [chunk.subarray(at)];
+      this.whole = new Bytes();
+      this.whole.add(chunk.subarray(at));
       return chunk.length;
     }
     this.root = {};
@@ -226,12 +243,12 @@ export class JsonBodyParser {
   private scanPiece(chunk: Buffer, at: number, piece: Piece): number {
     const text = piece.text;
     const end = scan(chunk, at, text, piece.kind);
-    text.add(chunk.subarray(at, end < 0 ? chunk.length : end));
+    text.bytes.add(chunk.subarray(at, end < 0 ? chunk.length : end));
     if (end < 0) return chunk.length;
     this.piece = undefined;
     const frame = this.stack[this.stack.length - 1];
     if (frame === undefined) return end;
-    const value = parseText(text.take(), this.offset + end);
+    const value = parseText(text.bytes.take(), this.offset + end);
     if (piece.isKey) {
       frame.key = value as string;
       frame.state = COLON_NEXT;
@@ -290,7 +307,7 @@ export class JsonBodyParser {
         this.member = COMMA_NEXT;
       } else if (byte === COMMA) {
         // Cut the run here once it is long enough; the next member starts the next run.
-        if (run.bytes + i - this.runStart >= this.batchBytes) this.flushRun(chunk, i, frame);
+        if (run.bytes.length + i - this.runStart >= this.batchBytes) this.flushRun(chunk, i, frame);
         this.member = KEY;
         i++;
       } else if (byte === CLOSE_BRACE) {
@@ -306,10 +323,10 @@ export class JsonBodyParser {
   /** Parses the open run of members, which ends just before `end` in this chunk. */
   private flushRun(chunk: Buffer, end: number, frame: Frame): void {
     const run = this.run;
-    if (this.runStart >= 0) run.add(chunk.subarray(this.runStart, end));
+    if (this.runStart >= 0) run.bytes.add(chunk.subarray(this.runStart, end));
     this.runStart = -1;
-    if (run.bytes === 0) return;
-    const members = parseText(`{${run.take()}}`, this.offset + end) as Record<string, unknown>;
+    if (run.bytes.length === 0) return;
+    const members = parseText(`{${run.bytes.take()}}`, this.offset + end) as Record<string, unknown>;
     for (const key of Object.keys(members)) frame.object[key] = members[key];
   }
 
@@ -393,11 +410,6 @@ function done(state: Text, end: number): number {
   state.depth = 0;
   state.inString = false;
   return end;
-}
-
-function decode(parts: readonly Buffer[]): string {
-  const bytes = parts.length === 1 && parts[0] !== undefined ? parts[0] : Buffer.concat(parts);
-  return bytes.toString("utf8");
 }
 
 function assign(object: Record<string, unknown>, key: string, value: unknown, at: number): void {

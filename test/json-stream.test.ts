@@ -128,6 +128,10 @@ describe("the incremental body parser", () => {
     const cases = [
       ' \n\t{ "children" : { "Pod.v1" : { "é/ü" : { "n" : "\\u00e9\\"}{[" } , "b" : [ 1 , { } ] } } }\r\n',
       '\uFEFF{"children":{"g":{"k":"\\\\"}}}',
+      // A byte order mark only counts as the very first bytes.
+      ' \uFEFF{"a":1}',
+      '\n\uFEFF[]',
+      '\uFEFF\uFEFF{}',
       '{"children":{"g":{"k":"a\\\\\\"b","l":"😀 日本"}}}',
       '{"related":{"RuntimeEnvironment.llmsafespace.dev/v1":{"python-3.10":{"spec":{"image":"x"}}}}}',
       "[]",
@@ -149,6 +153,28 @@ describe("the incremental body parser", () => {
       '{"a":1e5,"b":-0.5,"c":null,"d":false}',
     ];
     for (const text of cases) for (const size of [1, 2, 5, 1 << 16]) for (const batch of [1, 1 << 16]) assertSame(text, [size], batch);
+  });
+
+  it("json-stream › a body sent a byte at a time › held in about its own size, not an object per byte", function () {
+    this.timeout(30_000);
+    const big = "x".repeat(1 << 20);
+    const bodies = {
+      "a member of a group": JSON.stringify({ children: { "Pod.v1": { a: { s: big } } } }),
+      "an outer value": JSON.stringify({ parent: { s: big } }),
+      "a body that is not an object": JSON.stringify(big),
+    };
+    for (const [what, text] of Object.entries(bodies)) {
+      const bytes = Buffer.from(text);
+      const parser = new JsonBodyParser(MAPS);
+      const before = process.memoryUsage();
+      for (let at = 0; at < bytes.length; at++) parser.write(bytes.subarray(at, at + 1));
+      const after = process.memoryUsage();
+      // A view kept per byte costs ~100 bytes of heap each: 100 MiB here. What may grow is the
+      // young generation's garbage and the copy of the body itself.
+      const grown = after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
+      assert.ok(grown < 48 << 20, `${what}: ${Math.round(grown / 2 ** 20)} MiB for a 1 MiB body`);
+      assert.equal(JSON.stringify(parser.end()), text, what);
+    }
   });
 
   it("json-stream › __proto__ and constructor.prototype keys, plain or escaped, at any depth › refused", () => {
