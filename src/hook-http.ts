@@ -183,7 +183,7 @@ class HookCall<Name extends string> {
   private answer(answer: unknown): void {
     let writing: Promise<void> | undefined;
     try {
-      writing = writeJson(this.res, 200, answer);
+      writing = writeJson(this.res, 200, answer, this.shared.options.deadlineMs);
     } catch (error) {
       this.failWriting(error);
       return;
@@ -412,14 +412,16 @@ function isJson(contentType: string | undefined): boolean {
  * Writes a JSON answer, byte for byte what `JSON.stringify` gives. An object with a long array
  * (a pool's thousands of kept pods) is written in slices of about {@link SLICE_CHARS}, each
  * after the last has drained — never one string, and one buffer, the size of the whole answer —
- * and the promise says when the last is handed over; anything else is written at once.
+ * and the promise says when the last is handed over; anything else is written at once. A client
+ * that takes none of a slice for `stallMs` loses its connection: it would otherwise hold its
+ * share of the body budget for as long as it stays connected.
  */
-export function writeJson(res: ServerResponse, status: number, value: unknown): Promise<void> | undefined {
+export function writeJson(res: ServerResponse, status: number, value: unknown, stallMs: number): Promise<void> | undefined {
   if (!isSliceable(value)) {
     sendJson(res, status, value);
     return undefined;
   }
-  return writeSlices(res, status, value);
+  return writeSlices(res, status, value, stallMs);
 }
 
 /** A JSON answer written whole, with its length. */
@@ -429,7 +431,7 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
   res.end(text);
 }
 
-async function writeSlices(res: ServerResponse, status: number, value: Record<string, unknown>): Promise<void> {
+async function writeSlices(res: ServerResponse, status: number, value: Record<string, unknown>, stallMs: number): Promise<void> {
   res.writeHead(status, { "content-type": JSON_TYPE });
   let slice = "{";
   let first = true;
@@ -448,7 +450,7 @@ async function writeSlices(res: ServerResponse, status: number, value: Record<st
       const text = JSON.stringify(item[index]) as string | undefined;
       slice += `${index === 0 ? "" : ","}${text ?? "null"}`;
       if (slice.length >= SLICE_CHARS) {
-        await write(res, slice);
+        await write(res, slice, stallMs);
         slice = "";
       }
     }
@@ -457,27 +459,44 @@ async function writeSlices(res: ServerResponse, status: number, value: Record<st
   res.end(`${slice}}`);
 }
 
-/** A plain object with an array long enough to be worth slicing, and no `toJSON` of its own. */
+/**
+ * A plain object with an array long enough to be worth slicing, and nothing whose JSON form could
+ * depend on where it stands: `JSON.stringify` hands `toJSON` the key or index, which slicing
+ * does not (a Date's ignores it).
+ */
 function isSliceable(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
-  if (typeof (value as { toJSON?: unknown }).toJSON === "function") return false;
-  for (const key in value) {
-    const item = (value as Record<string, unknown>)[key];
-    if (Array.isArray(item) && item.length > STREAM_ITEMS) return true;
+  if (value === null || typeof value !== "object" || Array.isArray(value) || hasToJson(value)) return false;
+  let long = false;
+  for (const item of Object.values(value)) {
+    if (hasToJson(item)) return false;
+    if (Array.isArray(item) && item.length > STREAM_ITEMS) {
+      if (item.some(hasToJson)) return false;
+      long = true;
+    }
   }
-  return false;
+  return long;
+}
+
+function hasToJson(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return false;
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  return typeof toJSON === "function" && toJSON !== Date.prototype.toJSON;
 }
 
 /** One slice, then wait for it to drain (or for the client to go: the rest is not written). */
-function write(res: ServerResponse, chunk: string): Promise<void> {
+function write(res: ServerResponse, chunk: string, stallMs: number): Promise<void> {
   if (res.write(chunk)) return Promise.resolve();
   return new Promise((resolve, reject) => {
+    // Closing the connection ends the wait below, on `close`.
+    const stalled = setTimeout(() => res.destroy(), stallMs);
     const done = () => {
+      clearTimeout(stalled);
       res.off("drain", done);
       res.off("close", gone);
       resolve();
     };
     const gone = () => {
+      clearTimeout(stalled);
       res.off("drain", done);
       res.off("close", gone);
       reject(new ClientGone());

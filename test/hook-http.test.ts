@@ -5,13 +5,14 @@
  * bodies refused.
  */
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
+import { createServer, type RequestListener } from "node:http";
+import { connect, type AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import request from "supertest";
 import { hookRunner, type AppDeps } from "../src/app.js";
 import { disabledClaimer, disabledRetirer } from "../src/claimer.js";
 import { loadConfig } from "../src/config.js";
-import { ByteBudget, Deadlines } from "../src/hook-http.js";
+import { ByteBudget, Deadlines, writeJson } from "../src/hook-http.js";
 import { createLogger } from "../src/log.js";
 import { createMetrics } from "../src/metrics.js";
 import { RequestValidators } from "../src/validation.js";
@@ -99,6 +100,64 @@ describe("hook endpoints", () => {
       assert.match((JSON.parse(answered.text) as { error: string }).error, /not valid JSON/);
     }
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
+  /** Serves `listener` on a loopback port for the length of `use`. */
+  async function serving<T>(listener: RequestListener, use: (port: number) => Promise<T>): Promise<T> {
+    const server = createServer(listener);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      return await use((server.address() as AddressInfo).port);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+
+  it("hook-http › a sliced answer holding toJSON and Dates › byte for byte what JSON.stringify gives", async () => {
+    const keyed = { toJSON: (key: string) => `key=${key}` };
+    const values = [
+      { items: Array.from({ length: 100 }, (_, i) => i), meta: { toJSON: () => undefined } },
+      { meta: keyed, items: Array.from({ length: 100 }, (_, i) => i) },
+      { items: Array.from({ length: 100 }, () => keyed) },
+      { at: new Date(0), items: Array.from({ length: 100 }, (_, i) => new Date(i * 1000)), gone: undefined, f: () => 1 },
+    ];
+    for (const value of values) {
+      const text = await serving(
+        (_req, res) => void writeJson(res, 200, value, 1000),
+        async (port) => (await fetch(`http://127.0.0.1:${port}/`)).text(),
+      );
+      assert.equal(text, JSON.stringify(value));
+    }
+  });
+
+  it("hook-http › a client that stops reading a sliced answer › cut off at the deadline, so its budget share goes to the next", async function () {
+    this.timeout(30_000);
+    const body = Buffer.from(JSON.stringify(warmPoolRequest(3300, Date.parse(FIXTURE_NOW))));
+    // Room in the body budget for one such body at a time.
+    const stalling = testApp({ env: { HOOK_DEADLINE_MS: "1000" }, bodyLimitBytes: 2 * body.length + 1000 });
+    const head = `POST /warmpool/sync HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+    await serving(stalling, async (port) => {
+      // The first client sends its body and then reads nothing more of its answer.
+      const stalled = connect(port, "127.0.0.1", () => stalled.end(Buffer.concat([Buffer.from(head), body])));
+      stalled.on("error", () => undefined);
+      await new Promise<void>((resolve) =>
+        stalled.once("data", () => {
+          stalled.pause();
+          resolve();
+        }),
+      );
+      const started = Date.now();
+      const response = await fetch(`http://127.0.0.1:${port}/warmpool/sync`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+      const text = await response.text();
+      assert.equal(response.status, 200, text.slice(0, 300));
+      assert.ok(Date.now() - started < 15_000, `answered after ${Date.now() - started} ms`);
+      stalled.destroy();
+    });
   });
 
   it("hook-http › a compressed body › 415 naming the encoding, never inflated", async () => {
