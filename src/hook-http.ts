@@ -17,7 +17,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { Counter, Histogram } from "prom-client";
 import { HttpError } from "./errors.js";
-import { JsonBodyParser, parseText } from "./json-stream.js";
+import { Bytes, JsonBodyParser, parseText } from "./json-stream.js";
 import type { Logger } from "./log.js";
 import type { Metrics, Outcome } from "./metrics.js";
 
@@ -369,36 +369,26 @@ function badJson(error: unknown): HttpError {
   return new HttpError(400, `Request body is not valid JSON: ${(error as Error).message}`);
 }
 
-/** A small body: into one buffer of its declared length as it arrives, then parsed whole. */
+/**
+ * A small body: into one buffer of its declared length as it arrives, then parsed whole, with
+ * secure-json-parse's prototype-poisoning rule (a `__proto__` key, or a `constructor` key holding
+ * a `prototype`, anywhere → an error) and its leading byte order mark skipped.
+ */
 class WholeBody implements BodySink {
-  private bytes: Buffer | undefined;
-  private length = 0;
+  private readonly bytes: Bytes;
 
   constructor(declared: number) {
-    this.bytes = Buffer.allocUnsafe(declared);
+    this.bytes = new Bytes(declared);
   }
 
   write(chunk: Buffer): void {
-    if (this.bytes === undefined) return;
-    chunk.copy(this.bytes, this.length);
-    this.length += chunk.length;
+    this.bytes.add(chunk);
   }
 
   end(): unknown {
-    const bytes = this.bytes;
-    this.bytes = undefined;
-    return parseJsonBytes(bytes ?? Buffer.alloc(0));
+    const text = this.bytes.take();
+    return parseText(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   }
-}
-
-/**
- * A JSON body, with secure-json-parse's prototype-poisoning rule: a `__proto__` key, or a
- * `constructor` key holding a `prototype`, anywhere → an error.
- */
-function parseJsonBytes(bytes: Buffer): unknown {
-  let text = bytes.toString("utf8");
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  return parseText(text);
 }
 
 /** `application/json`, with or without parameters such as `charset`. */

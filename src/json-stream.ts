@@ -71,9 +71,14 @@ class Text {
  * chunks: a body sent a byte at a time would otherwise keep an object, and the socket's read
  * buffer behind it, alive for every byte it holds.
  */
-class Bytes {
-  private buffer = Buffer.alloc(0);
+export class Bytes {
+  private buffer: Buffer;
   length = 0;
+
+  /** @param capacity room to start with: a body's declared length, when it is known */
+  constructor(capacity = 0) {
+    this.buffer = Buffer.allocUnsafe(capacity);
+  }
 
   add(part: Buffer): void {
     const length = this.length + part.length;

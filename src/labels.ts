@@ -105,14 +105,9 @@ export function runtimeLabel(runtime: string): string {
   return labelValue(runtimeName(runtime));
 }
 
-/**
- * The labels every child of ours carries. The builders below spell them out rather than spread
- * this: V8 makes `{ ...object, newKey }` about twenty times slower than a plain literal, and
- * labels are built for every child of every sync.
- */
-export function commonLabels(): Record<string, string> {
-  return { [LABEL_APP]: APP, [LABEL_MANAGED_BY]: MANAGED_BY };
-}
+// Every child of ours carries LABEL_APP and LABEL_MANAGED_BY first. The builders below write
+// them out in one object literal rather than spread a shared object and add keys after it, a
+// slow path in V8 that showed in the profile of a pool's sync (docs/PERFORMANCE.md).
 
 /** The labels that tie a child to its Sandbox; Services and NetworkPolicies select on `sandbox-id`. */
 export function sandboxLabels(sandbox: { name: string; uid: string }): Record<string, string> {
