@@ -16,7 +16,7 @@ import { HttpError } from "./errors.js";
 import { bearerCheck, hookEndpoint, routePath, sendError, sendJson, unauthorized } from "./hook-http.js";
 import type { Logger } from "./log.js";
 import type { CustomizeRequest, HookRequest } from "./metacontroller.js";
-import type { Metrics } from "./metrics.js";
+import { exposition, type Metrics } from "./metrics.js";
 import type { RequestValidators } from "./validation.js";
 
 export interface AppDeps {
@@ -137,7 +137,7 @@ export function createApp(deps: AppDeps): RequestListener {
     },
     "/metrics": async (req, res) => {
       if (deps.config.auth.protectMetrics && !authorized(req.headers.authorization)) throw unauthorized(res);
-      const text = await deps.metrics.registry.metrics();
+      const text = await exposition(deps.metrics);
       res.writeHead(200, { "content-type": deps.metrics.registry.contentType, "content-length": Buffer.byteLength(text) });
       res.end(text);
     },

@@ -15,7 +15,6 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
-import type { Counter, Histogram } from "prom-client";
 import { HttpError } from "./errors.js";
 import { Bytes, JsonBodyParser, parseText } from "./json-stream.js";
 import type { Logger } from "./log.js";
@@ -56,7 +55,6 @@ export function hookEndpoint<Name extends string>(options: HookEndpointOptions<N
     budget: new ByteBudget(Math.floor(options.bodyLimitBytes * BUDGET_SHARE_OF_LIMIT)),
     deadlines: new Deadlines(options.deadlineMs),
     authorized: bearerCheck(options.token),
-    series: seriesOf(options.metrics),
   };
   return (req, res) => {
     if (req.method !== "POST") return false;
@@ -72,30 +70,6 @@ interface Shared<Name extends string> {
   budget: ByteBudget;
   deadlines: Deadlines;
   authorized: (header: string | undefined) => boolean;
-  series: (hook: string, outcome: Outcome) => HookSeries;
-}
-
-/** The metric series of one hook and outcome. */
-interface HookSeries {
-  duration: Histogram.Internal<"hook" | "outcome">;
-  requests: Counter.Internal;
-}
-
-/**
- * Each hook's and outcome's series, looked up once: given labels, prom-client works out which
- * series they name on every call, a good part of the cost of counting a small request.
- */
-function seriesOf(metrics: Metrics): (hook: string, outcome: Outcome) => HookSeries {
-  const known = new Map<string, HookSeries>();
-  return (hook, outcome) => {
-    const key = `${hook} ${outcome}`;
-    let series = known.get(key);
-    if (series === undefined) {
-      series = { duration: metrics.hookDuration.labels({ hook, outcome }), requests: metrics.hookRequests.labels({ hook, outcome }) };
-      known.set(key, series);
-    }
-    return series;
-  };
 }
 
 /**
@@ -223,9 +197,7 @@ class HookCall<Name extends string> {
     if (!this.res.writableFinished) return;
     const status = this.res.statusCode;
     const outcome: Outcome = status < 400 ? "ok" : status < 500 ? "invalid" : "error";
-    const series = this.shared.series(this.name, outcome);
-    series.duration.observe((performance.now() - this.started) / 1000);
-    series.requests.inc();
+    this.shared.options.metrics.hooks.series(this.name, outcome).observe((performance.now() - this.started) / 1000);
   };
 }
 
