@@ -60,6 +60,7 @@ export async function sandboxSync(
 ): Promise<HookResponse<SandboxStatus>> {
   const sandbox = request.parent;
   const previous = sandbox.status;
+  const own = ownNames(sandbox);
   const pods = objectsOfKind<ObservedPod>(request.children, "v1", "Pod");
   const pod = servingPod(pods, previous);
   const lifetime = lifetimeOf(sandbox, pod, deps.now);
@@ -68,7 +69,7 @@ export async function sandboxSync(
     sharedProfileNamespaces: deps.config.profile.sharedNamespaces,
     problems: deps.relatedProblems ?? new Map(),
   });
-  const network = networkPolicies(sandbox, isPodFailure(related) ? undefined : related.profile, deps.config.network);
+  const network = networkPolicies(sandbox, own, isPodFailure(related) ? undefined : related.profile, deps.config.network);
   const plan = podPlan(sandbox, related, network, deps.config.pod);
   // Why no new pod may start, if anything stands in the way. A running pod is never taken down
   // for it: a RuntimeEnvironment that is briefly missing must not kill a sandbox.
@@ -94,7 +95,7 @@ export async function sandboxSync(
           message: "A warm pod has no persistent volume, and this Sandbox asks for one (spec.storage.persistent); started a cold pod.",
         };
       } else {
-        cold = coldPod(sandbox, plan.related, plan.security);
+        cold = coldPod(sandbox, own, plan.related, plan.security);
         const result = await deps.claimer.claim({ sandbox, ...warm, coldPod: cold });
         if (result.outcome === "claimed") {
           desiredPod = result.pod;
@@ -104,7 +105,7 @@ export async function sandboxSync(
         }
       }
     }
-    desiredPod ??= cold ?? coldPod(sandbox, plan.related, plan.security);
+    desiredPod ??= cold ?? coldPod(sandbox, own, plan.related, plan.security);
   }
   if (pod === undefined && desiredPod !== undefined) {
     deps.metrics?.podStarted(warm?.runtime ?? sandbox.spec.runtime, warm?.securityLevel ?? sandbox.spec.securityLevel, warm !== undefined);
@@ -112,7 +113,7 @@ export async function sandboxSync(
   const extraClaims = await releaseExtraClaims(sandbox, pods, pod, deps.claimer);
   if (warm === undefined && warmPoolOf(pod) === undefined) warmCondition = undefined;
 
-  const desired = [desiredPod, ...extraClaims, ...supportingChildren(sandbox), ...network.children].filter(
+  const desired = [desiredPod, ...extraClaims, ...supportingChildren(sandbox, own), ...network.children].filter(
     (child): child is KubeObject => child !== undefined,
   );
   const children = failure === undefined ? desired : [...desired, ...keptWhileFailed(request, desired, lifetime.expired)];
@@ -132,7 +133,7 @@ export async function sandboxSync(
       ],
       deps.now,
     ),
-    ...podFields(sandbox, lifetime.expired ? undefined : pod, phase),
+    ...podFields(sandbox, own, lifetime.expired ? undefined : pod, phase),
     ...(lifetime.startTime !== undefined ? { startTime: lifetime.startTime } : {}),
   };
   return {
@@ -240,15 +241,29 @@ function claimedCondition(podName: string, pool: string): ConditionInput {
   };
 }
 
-function coldPod(sandbox: Sandbox, related: SandboxRelated, security: PodSecurity): KubeObject {
+/** The names and labels of a Sandbox's own children, worked out once per sync. */
+interface OwnNames {
+  /** `sandbox-<name>`: the pod, its ServiceAccount and the Service. */
+  child: string;
+  namespace: string;
+  labels: Record<string, string>;
+  /** What the Service and the NetworkPolicies select: also a claimed warm pod. */
+  selector: Record<string, string>;
+}
+
+function ownNames(sandbox: Sandbox): OwnNames {
   const { name, namespace = "", uid = "" } = sandbox.metadata;
+  return { child: sandboxChildName(name), namespace, labels: sandboxLabels({ name, uid }), selector: sandboxSelector(name) };
+}
+
+function coldPod(sandbox: Sandbox, own: OwnNames, related: SandboxRelated, security: PodSecurity): KubeObject {
   const spec = sandbox.spec;
   const persistent = spec.storage?.persistent === true;
   const pod = buildPod({
-    name: sandboxChildName(name),
-    namespace,
-    labels: sandboxLabels({ name, uid }),
-    serviceAccountName: sandboxChildName(name),
+    name: own.child,
+    namespace: own.namespace,
+    labels: own.labels,
+    serviceAccountName: own.child,
     image: related.runtime.spec.image,
     security,
     runAsUser: spec.securityContext.runAsUser,
@@ -257,24 +272,23 @@ function coldPod(sandbox: Sandbox, related: SandboxRelated, security: PodSecurit
     writablePaths: resolveWritablePaths(spec.filesystem.writablePaths, related.profile),
     resources: resolveResources(spec.resources, related.profile, related.runtime),
     cpuPinning: spec.resources.cpuPinning,
-    ...(persistent ? { persistentClaimName: sandboxChildName(name, "data") } : {}),
+    ...(persistent ? { persistentClaimName: sandboxChildName(sandbox.metadata.name, "data") } : {}),
   });
   return pod as KubeObject;
 }
 
 /** The ServiceAccount, the Service and, when asked for, the data volume. */
-function supportingChildren(sandbox: Sandbox): KubeObject[] {
-  const { name, namespace = "", uid = "" } = sandbox.metadata;
-  const labels = sandboxLabels({ name, uid });
+function supportingChildren(sandbox: Sandbox, own: OwnNames): KubeObject[] {
+  const { namespace, labels } = own;
   const children = [
-    serviceAccount({ name: sandboxChildName(name), namespace, labels }),
-    sandboxService({ metadata: { name: sandboxChildName(name), namespace, labels }, selector: sandboxSelector(name) }),
+    serviceAccount({ name: own.child, namespace, labels }),
+    sandboxService({ metadata: { name: own.child, namespace, labels }, selector: own.selector }),
   ] as KubeObject[];
   const storage = sandbox.spec.storage;
   if (storage?.persistent === true) {
     children.push(
       persistentVolumeClaim({
-        metadata: { name: sandboxChildName(name, "data"), namespace, labels },
+        metadata: { name: sandboxChildName(sandbox.metadata.name, "data"), namespace, labels },
         size: storage.volumeSize,
         ...(storage.storageClass !== undefined ? { storageClass: storage.storageClass } : {}),
       }) as KubeObject,
@@ -285,16 +299,16 @@ function supportingChildren(sandbox: Sandbox): KubeObject[] {
 
 function networkPolicies(
   sandbox: Sandbox,
+  own: OwnNames,
   profile: SandboxRelated["profile"],
   config: NetworkConfig,
 ): NetworkPolicies {
-  const { name, namespace = "", uid = "" } = sandbox.metadata;
   const profileRules = profile?.spec.networkPolicies ?? [];
   return sandboxNetworkPolicies({
-    sandboxName: name,
-    namespace,
-    labels: sandboxLabels({ name, uid }),
-    podSelector: sandboxSelector(name),
+    sandboxName: sandbox.metadata.name,
+    namespace: own.namespace,
+    labels: own.labels,
+    podSelector: own.selector,
     egress: [
       ...(sandbox.spec.networkAccess.egress ?? []),
       ...profileRules.filter((p) => p.type === "egress").flatMap((p) => p.rules ?? []),
@@ -380,7 +394,7 @@ function egressCondition(network: NetworkPolicies): ConditionInput | undefined {
 }
 
 /** Status fields read off the serving pod. */
-function podFields(sandbox: Sandbox, pod: ObservedPod | undefined, phase: SandboxPhase): Partial<SandboxStatus> {
+function podFields(sandbox: Sandbox, own: OwnNames, pod: ObservedPod | undefined, phase: SandboxPhase): Partial<SandboxStatus> {
   if (pod === undefined) return {};
   const namespace = pod.metadata.namespace ?? sandbox.metadata.namespace ?? "";
   const pool = warmPoolOf(pod);
@@ -388,7 +402,7 @@ function podFields(sandbox: Sandbox, pod: ObservedPod | undefined, phase: Sandbo
     podName: pod.metadata.name,
     podNamespace: namespace,
     ...(phase === "Running"
-      ? { endpoint: serviceEndpoint(sandboxChildName(sandbox.metadata.name), sandbox.metadata.namespace ?? "") }
+      ? { endpoint: serviceEndpoint(own.child, own.namespace) }
       : {}),
     ...(pool !== undefined ? { warmPodRef: { name: pod.metadata.name, namespace, pool } } : {}),
   };

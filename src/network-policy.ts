@@ -107,7 +107,7 @@ export interface NetworkPolicies {
 
 /** All the network children of one sandbox, in a fixed order. */
 export function sandboxNetworkPolicies(input: NetworkPoliciesInput): NetworkPolicies {
-    const base = (purpose: string): ChildMetadata => ({
+  const base = (purpose: string): ChildMetadata => ({
     name: sandboxChildName(input.sandboxName, purpose),
     namespace: input.namespace,
     labels: input.labels,

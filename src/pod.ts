@@ -255,13 +255,14 @@ export function buildPod(input: PodInput): V1Pod {
 function podVolumes(input: PodInput): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
   const volumes: V1Volume[] = [];
   const mounts: V1VolumeMount[] = [];
-  const reserved = new Set([POD_INFO_PATH, ...(input.persistentClaimName !== undefined ? [DATA_PATH] : [])]);
-  const names = new Set([POD_INFO_VOLUME, DATA_VOLUME]);
+  // A handful of paths: arrays are cheaper here than sets.
+  const names = [POD_INFO_VOLUME, DATA_VOLUME];
   for (const path of input.writablePaths) {
-    if (reserved.has(path)) continue;
-    let name = dnsLabel(path.replace(/^\//, "") || "root");
-    if (names.has(name)) name = dnsLabel("writable", name);
-    names.add(name);
+    if (path === POD_INFO_PATH || (path === DATA_PATH && input.persistentClaimName !== undefined)) continue;
+    const relative = path.startsWith("/") ? path.slice(1) : path;
+    let name = dnsLabel(relative === "" ? "root" : relative);
+    if (names.includes(name)) name = dnsLabel("writable", name);
+    names.push(name);
     volumes.push({ name, emptyDir: {} });
     mounts.push({ name, mountPath: path });
   }

@@ -8,7 +8,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { loadCrdSchemas, type CrdVersionSchemas, type OpenApiSchema } from "./crds.js";
-import type { ObjectMap } from "./metacontroller.js";
+import type { KubeObject, ObjectMap } from "./metacontroller.js";
 
 /** A JSON-pointer-free, human path: `parent.spec.securityLevel`. */
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; details: string[] };
@@ -237,9 +237,8 @@ export class RequestValidators {
     for (const [groupKey, group] of Object.entries(related)) {
       for (const [key, object] of Object.entries(group)) {
         const validate = this.relatedKinds.get(`${object.apiVersion}/${object.kind}`);
-        const name = `${object.kind}/${object.metadata.namespace ?? ""}/${object.metadata.name}`;
         if (validate !== undefined && !validate(object)) {
-          problems.set(name, describeErrors(validate.errors ?? []));
+          problems.set(objectName(object), describeErrors(validate.errors ?? []));
           continue;
         }
         (kept[groupKey] ??= {})[key] = object;
@@ -255,6 +254,11 @@ export class RequestValidators {
     if (validate(body)) return { ok: true, value: body as T };
     return { ok: false, details: describeErrors(validate.errors ?? []) };
   }
+}
+
+/** `Kind/namespace/name`, as RelatedProblems are keyed (src/sandbox.ts). */
+function objectName(object: KubeObject): string {
+  return `${object.kind}/${object.metadata.namespace ?? ""}/${object.metadata.name}`;
 }
 
 /** ajv errors as sentences that name the field, deduplicated and capped. */
