@@ -205,7 +205,8 @@ export interface CheckedRelated {
 /** Compiled validators for every hook of the server, built once at start. */
 export class RequestValidators {
   private readonly compiled = new Map<string, ValidateFunction>();
-  private readonly relatedKinds = new Map<string, ValidateFunction>();
+  /** By kind, then apiVersion: looked up for every related object, without building a key. */
+  private readonly relatedKinds = new Map<string, Map<string, ValidateFunction>>();
 
   constructor(crds: Map<string, CrdVersionSchemas> = loadCrdSchemas()) {
     const ajv = kubernetesAjv();
@@ -222,7 +223,7 @@ export class RequestValidators {
     }
     for (const kind of ["RuntimeEnvironment", "SandboxProfile"]) {
       const crd = need(kind);
-      this.relatedKinds.set(`${crd.group}/${crd.version}/${kind}`, ajv.compile(resourceSchema(crd, false)));
+      this.relatedKinds.set(kind, new Map([[`${crd.group}/${crd.version}`, ajv.compile(resourceSchema(crd, false))]]));
     }
   }
 
@@ -236,7 +237,7 @@ export class RequestValidators {
     const problems = new Map<string, string[]>();
     for (const [groupKey, group] of Object.entries(related)) {
       for (const [key, object] of Object.entries(group)) {
-        const validate = this.relatedKinds.get(`${object.apiVersion}/${object.kind}`);
+        const validate = this.relatedKinds.get(object.kind)?.get(object.apiVersion);
         if (validate !== undefined && !validate(object)) {
           problems.set(objectName(object), describeErrors(validate.errors ?? []));
           continue;
