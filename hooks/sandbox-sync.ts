@@ -110,7 +110,8 @@ export async function sandboxSync(
   if (pod === undefined && desiredPod !== undefined) {
     deps.metrics?.podStarted(warm?.runtime ?? sandbox.spec.runtime, warm?.securityLevel ?? sandbox.spec.securityLevel, warm !== undefined);
   }
-  const extraClaims = await releaseExtraClaims(sandbox, pods, pod, deps.claimer);
+  // A first sync observes no pod and has nothing to release: no need to wait a turn for it.
+  const extraClaims = pods.length === 0 ? [] : await releaseExtraClaims(sandbox, pods, pod, deps.claimer);
   if (warm === undefined && warmPoolOf(pod) === undefined) warmCondition = undefined;
 
   const desired = [desiredPod, ...extraClaims, ...supportingChildren(sandbox, own), ...network.children].filter(

@@ -95,7 +95,8 @@ class HookCall<Name extends string> {
     const { req, res, shared } = this;
     const { options } = shared;
     // The one listener for the end of the call: count it, and give its budget share back.
-    res.once("close", this.closed);
+    // (`close` comes once; `on` spares a wrapper per call.)
+    res.on("close", this.closed);
     if (!shared.authorized(req.headers.authorization)) {
       this.fail(unauthorized(res));
       return;
