@@ -7,8 +7,9 @@
  * size (bench/baseline-server.ts). It drives each in turn over loopback HTTP with autocannon at a
  * fixed concurrency, and reports requests/s, p50 and p99 latency, the ratio to the baseline and
  * each server's peak RSS. Every request must be answered 200; anything else fails the run. The
- * Sandbox cases, a few hundred microseconds a request, are measured on three fresh pairs of
- * processes and added up (`--pairs`): one pair alone reads a few percent off either way.
+ * Sandbox cases, a few hundred microseconds a request, are measured by default on three fresh
+ * pairs of processes and added up (`--pairs N` sets it for every case; `--profile` and
+ * `--quick` default to one): one pair alone reads a few percent off either way.
  *
  *   npm run bench                      every case (a few minutes)
  *   npm run bench -- --quick           a smoke run: fewer cases, short durations (under a minute)
@@ -88,7 +89,9 @@ function durationsOf(benchCase: BenchCase): Durations {
   const measure = Number(args.duration ?? (args.quick ? "2" : big ? "24" : "10"));
   const warmup = Number(args.warmup ?? (args.quick ? "1" : big ? "5" : "2"));
   const rounds = Number(args.rounds ?? (args.quick ? "1" : big ? "4" : "5"));
-  const pairs = Number(args.pairs ?? (args.quick || benchCase.path !== "/sandbox/sync" ? "1" : "3"));
+  // A profile is of one pair, so a profiled run measures that pair alone unless told otherwise.
+  const onePair = args.quick || args.profile || benchCase.path !== "/sandbox/sync";
+  const pairs = Number(args.pairs ?? (onePair ? "1" : "3"));
   return { warmup, measure, rounds, pairs };
 }
 
@@ -519,6 +522,12 @@ async function main(): Promise<void> {
   const wanted = args.case ?? (args.quick ? QUICK_CASES : CASES.map((c) => c.id));
   const cases = wanted.map((id) => CASES.find((c) => c.id === id) ?? fail(`no case ${id}; cases: ${CASES.map((c) => c.id).join(", ")}`));
   if (!Number.isInteger(CONNECTIONS) || CONNECTIONS < 1) fail("--connections must be a positive integer");
+  for (const benchCase of cases) {
+    const { warmup, measure, rounds, pairs } = durationsOf(benchCase);
+    if (!Number.isInteger(pairs) || pairs < 1) fail("--pairs must be a positive integer");
+    if (!Number.isInteger(rounds) || rounds < 1) fail("--rounds must be a positive integer");
+    if (!(measure > 0) || !(warmup >= 0)) fail("--duration must be a positive number of seconds and --warmup zero or more");
+  }
 
   if (!args["no-build"]) {
     process.stderr.write("bench: building the hook server and the baseline (tsc -p tsconfig.bench.json)\n");

@@ -70,7 +70,10 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
   };
 }
 
-/** The text of every metric, as `/metrics` serves it (Prometheus text format 0.0.4). */
+/**
+ * The text of every metric, as `/metrics` serves it: the Prometheus text format 0.0.4, the
+ * registry's default. (The hook metrics are written in that format; the registry must stay on it.)
+ */
 export async function exposition(metrics: Metrics): Promise<string> {
   return `${await metrics.registry.metrics()}\n${metrics.hooks.exposition()}`;
 }
@@ -111,7 +114,7 @@ export class HookRequestMetrics {
     return series;
   }
 
-  /** Both metrics in Prometheus text format, each series in the order it was first used. */
+  /** Both metrics in Prometheus text format: by hook, in the order each was first called, then by outcome. */
   exposition(): string {
     const all = [...this.byHook.values()].flatMap((outcomes) => [...outcomes.values()]);
     const requests = [
