@@ -86,9 +86,9 @@ export interface HookRequestSeries {
 /**
  * `llmsafespace_hook_requests_total` and `llmsafespace_hook_request_duration_seconds`, counted on
  * every hook call. Kept as plain numbers per series and written out only when scraped: through
- * prom-client each call built and looked up a label hash twice, about a tenth of a Sandbox
- * sync's time (docs/PERFORMANCE.md). Labels are the hook's route name and the outcome, both
- * from this server's own code.
+ * prom-client each call built and looked up a label hash twice (in an experiment, a build without
+ * the two ran a Sandbox's sync about a tenth faster; docs/PERFORMANCE.md). Labels are the hook's
+ * route name and the outcome, both from this server's own code.
  */
 export class HookRequestMetrics {
   private readonly byHook = new Map<string, Map<Outcome, HookSeries>>();
