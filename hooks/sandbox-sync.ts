@@ -7,12 +7,12 @@
  */
 import type { Sandbox, SandboxPhase, SandboxStatus } from "../src/api-types.js";
 import type { WarmPodClaimer } from "../src/claimer.js";
-import { ConditionType, Reason, formatTime, type ConditionInput } from "../src/conditions.js";
+import { ConditionType, Reason, type ConditionInput } from "../src/conditions.js";
 import type { NetworkConfig, PodConfig, ProfileConfig } from "../src/config.js";
 import { LABEL_CLAIMED_BY, sandboxChildName, sandboxLabels, sandboxSelector } from "../src/labels.js";
 import { allObjects, objectsOfKind, type HookRequest, type HookResponse, type KubeObject } from "../src/metacontroller.js";
 import { sandboxNetworkPolicies, type NetworkPolicies } from "../src/network-policy.js";
-import { isPodReady, keepObserved, type ObservedPod } from "../src/observed.js";
+import { isPodReady, keepObserved, serviceAccountObserved, type ObservedPod } from "../src/observed.js";
 import { persistentVolumeClaim } from "../src/persistent-volume-claim.js";
 import {
   buildPod,
@@ -79,8 +79,12 @@ export async function sandboxSync(
   // a second pod, and never a new one once the Sandbox has expired.
   let desiredPod: KubeObject | undefined;
   let cold: KubeObject | undefined;
+  // The pod this answer is about: the observed one, or the one just claimed, as the API server
+  // answered the claim.
+  let serving = pod;
   let warmCondition = previousCondition(previous, ConditionType.WarmPodClaimed);
   const warm = warmRequest(sandbox);
+  const accountReady = serviceAccountObserved(request.children, own.namespace, own.child);
   if (pod !== undefined) {
     desiredPod = lifetime.expired ? undefined : keepObserved(pod);
     const pool = warmPoolOf(pod);
@@ -92,21 +96,26 @@ export async function sandboxSync(
           type: ConditionType.WarmPodClaimed,
           status: "False",
           reason: Reason.WarmPodIncompatible,
-          message: "A warm pod has no persistent volume, and this Sandbox asks for one (spec.storage.persistent); started a cold pod.",
+          message: "A warm pod has no persistent volume, and this Sandbox asks for one (spec.storage.persistent); it starts a cold pod.",
         };
-      } else {
+      } else if (warmCondition?.status !== "False") {
+        // One claim per start: a Sandbox whose claim came back empty (its status says so) starts
+        // cold on the next sync, when its ServiceAccount exists, without asking again.
         cold = coldPod(sandbox, own, plan.related, plan.security);
         const result = await deps.claimer.claim({ sandbox, ...warm, coldPod: cold });
         if (result.outcome === "claimed") {
           desiredPod = result.pod;
+          serving = result.observed;
           warmCondition = claimedCondition(result.pod.metadata.name, result.pool);
         } else {
           warmCondition = { type: ConditionType.WarmPodClaimed, status: "False", reason: result.reason, message: result.message };
         }
       }
     }
-    desiredPod ??= cold ?? coldPod(sandbox, own, plan.related, plan.security);
+    if (desiredPod === undefined && accountReady) desiredPod = cold ?? coldPod(sandbox, own, plan.related, plan.security);
   }
+  // A claimed pod that was Ready starts the lifetime now, in this sync.
+  const lived = serving === pod ? lifetime : lifetimeOf(sandbox, serving, deps.now);
   if (pod === undefined && desiredPod !== undefined) {
     deps.metrics?.podStarted(warm?.runtime ?? sandbox.spec.runtime, warm?.securityLevel ?? sandbox.spec.securityLevel, warm !== undefined);
   }
@@ -119,29 +128,29 @@ export async function sandboxSync(
   );
   const children = failure === undefined ? desired : [...desired, ...keptWhileFailed(request, desired, lifetime.expired)];
 
-  const phase: SandboxPhase = lifetime.expired ? "Terminated" : failure !== undefined ? "Failed" : phaseOf(pod);
+  const phase: SandboxPhase = lived.expired ? "Terminated" : failure !== undefined ? "Failed" : phaseOf(serving);
   const status: SandboxStatus = {
     phase,
     conditions: conditionsOf(
       previous,
       [
-        failure !== undefined && !lifetime.expired
+        failure !== undefined && !lived.expired
           ? readyCondition("False", failure.reason, failure.message)
-          : podReadiness(pod, phase),
+          : podReadiness(serving, phase, accountReady ? undefined : own.child),
         warmCondition,
         egressCondition(network),
-        expiredCondition(sandbox, lifetime),
+        expiredCondition(sandbox, lived),
       ],
       deps.now,
     ),
-    ...podFields(sandbox, own, lifetime.expired ? undefined : pod, phase),
-    ...(lifetime.startTime !== undefined ? { startTime: lifetime.startTime } : {}),
+    ...podFields(sandbox, own, lived.expired ? undefined : serving, phase),
+    ...(lived.startTime !== undefined ? { startTime: lived.startTime } : {}),
   };
   return {
     status,
     children,
     // Wake up when the lifetime ends, even if nothing else changes.
-    ...(lifetime.secondsLeft !== undefined && !lifetime.expired ? { resyncAfterSeconds: Math.ceil(lifetime.secondsLeft) } : {}),
+    ...(lived.secondsLeft !== undefined && !lived.expired ? { resyncAfterSeconds: Math.ceil(lived.secondsLeft) } : {}),
   };
 }
 
@@ -207,7 +216,7 @@ interface Lifetime {
  * if `timeout` is raised afterwards — a sandbox that was torn down does not come back.
  */
 function lifetimeOf(sandbox: Sandbox, pod: ObservedPod | undefined, now: Date): Lifetime {
-  const startTime = startTimeOf(sandbox.status, pod, formatTime(now));
+  const startTime = startTimeOf(sandbox.status, pod, now);
   const left = secondsLeft(startTime, sandbox.spec.timeout, now);
   const latched = sandbox.status?.conditions?.some((c) => c.type === ConditionType.Expired && c.status === "True") === true;
   const lifetime: Lifetime = { expired: latched || (left !== undefined && left <= 0) };
@@ -350,7 +359,8 @@ function phaseOf(pod: ObservedPod | undefined): SandboxPhase {
   }
 }
 
-function podReadiness(pod: ObservedPod | undefined, phase: SandboxPhase): ConditionInput {
+/** `waitingFor`: the ServiceAccount a new pod waits for, while it is not observed yet. */
+function podReadiness(pod: ObservedPod | undefined, phase: SandboxPhase, waitingFor?: string): ConditionInput {
   const name = pod?.metadata.name ?? "";
   switch (phase) {
     case "Running":
@@ -369,7 +379,13 @@ function podReadiness(pod: ObservedPod | undefined, phase: SandboxPhase): Condit
     case "Creating":
       return readyCondition("False", Reason.PodNotReady, `Pod ${name} is not ready.`);
     default:
-      return readyCondition("False", Reason.PodPending, "The sandbox's pod has not been created yet.");
+      return readyCondition(
+        "False",
+        Reason.PodPending,
+        waitingFor === undefined
+          ? "The sandbox's pod has not been created yet."
+          : `The sandbox's pod is created once its ServiceAccount ${waitingFor} exists.`,
+      );
   }
 }
 

@@ -13,8 +13,9 @@ import type { WarmPool, WarmPoolStatus } from "../src/api-types.js";
 import type { WarmPodRetirer } from "../src/claimer.js";
 import { ConditionType, Reason, type ConditionInput } from "../src/conditions.js";
 import type { PodConfig, ProfileConfig } from "../src/config.js";
+import { warmPoolChildName } from "../src/labels.js";
 import type { HookRequest, HookResponse, KubeObject } from "../src/metacontroller.js";
-import type { ObservedPod } from "../src/observed.js";
+import { serviceAccountObserved, type ObservedPod } from "../src/observed.js";
 import { isPodFailure, resolvePodSecurity, type PodFailure, type PodSecurity } from "../src/pod.js";
 import { findRelated, type RelatedProblems, type SandboxRelated } from "../src/sandbox.js";
 import {
@@ -57,8 +58,11 @@ export async function warmPoolSync(
   const scaling = plan.kind === "build" ? scalingOf(pool, pods, size, deps.now) : { create: 0, giveUp: [], wake: [] };
 
   const retirement = await retirePods(deps.retirer, pool, scaling.giveUp);
+  // New pods wait for the sync that observes the pool's ServiceAccount (see serviceAccountObserved).
+  const account = warmPoolChildName(pool.metadata.name);
+  const accountReady = serviceAccountObserved(request.children, pool.metadata.namespace ?? "", account);
   const created =
-    plan.kind === "build"
+    plan.kind === "build" && accountReady
       ? newPodNames(pool, scaling.create, pods.takenNames).map(
           (name) => warmPoolPod(pool, name, plan.related, plan.security) as KubeObject,
         )
@@ -68,7 +72,11 @@ export async function warmPoolSync(
     pool.status,
     pods,
     created.length > 0 || retirement.retired.length > 0,
-    [readyCondition(pool, pods, size, plan), sizeConflict(pool, size), retireFailure(retirement.failed)],
+    [
+      readyCondition(pool, pods, size, plan, scaling.create > 0 && !accountReady ? account : undefined),
+      sizeConflict(pool, size),
+      retireFailure(retirement.failed),
+    ],
     deps.now,
   );
   return {
@@ -135,7 +143,8 @@ function scalingOf(pool: WarmPool, pods: PoolPods, size: PoolSize, now: Date): S
   return { create: Math.max(0, -spare), giveUp, wake };
 }
 
-function readyCondition(pool: WarmPool, pods: PoolPods, size: PoolSize, plan: PodPlan): ConditionInput {
+/** `waitingFor`: the ServiceAccount new pods wait for, while it is not observed yet. */
+function readyCondition(pool: WarmPool, pods: PoolPods, size: PoolSize, plan: PodPlan, waitingFor?: string): ConditionInput {
   const { minSize } = pool.spec;
   const available = pods.available.length;
   const target = targetOf(pool, size, pods.assigned);
@@ -159,7 +168,9 @@ function readyCondition(pool: WarmPool, pods: PoolPods, size: PoolSize, plan: Po
     type: ConditionType.Ready,
     status: "False",
     reason: Reason.Scaling,
-    message: `${count(available, "warm pod")} ready, fewer than minSize ${minSize}; ${pods.pending.length} starting. ${target}`,
+    message:
+      `${count(available, "warm pod")} ready, fewer than minSize ${minSize}; ${pods.pending.length} starting. ${target}` +
+      (waitingFor === undefined ? "" : ` New pods are created once the pool's ServiceAccount ${waitingFor} exists.`),
   };
 }
 

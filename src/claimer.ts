@@ -24,6 +24,11 @@ export type ClaimResult =
       outcome: "claimed";
       /** The claimed Pod, as the sync hook should return it. */
       pod: KubeObject;
+      /**
+       * The claimed Pod as the API server answered the claim, status included: observed state,
+       * so the claiming sync already reports a pod that was Ready as Running.
+       */
+      observed: ObservedPod;
       pool: string;
     }
   | {
@@ -51,7 +56,7 @@ export const disabledClaimer: WarmPodClaimer = {
     Promise.resolve({
       outcome: "cold",
       reason: Reason.ClaimingDisabled,
-      message: "Warm-pod claiming is disabled on this hook server (it has no Kubernetes API access); started a cold pod.",
+      message: "Warm-pod claiming is disabled on this hook server (it has no Kubernetes API access); it starts a cold pod.",
     }),
   release: () => Promise.resolve("error"),
 };

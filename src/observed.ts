@@ -1,7 +1,7 @@
 /**
  * Reading observed children: what Metacontroller sends back of the objects that exist.
  */
-import type { KubeObject } from "./metacontroller.js";
+import type { KubeObject, ObjectMap } from "./metacontroller.js";
 
 /** The parts of an observed Pod the hooks read (validated at the edge). */
 export interface ObservedPod extends KubeObject {
@@ -63,4 +63,28 @@ export function podReadyCondition(pod: ObservedPod): { status: string; lastTrans
 
 export function isPodReady(pod: ObservedPod): boolean {
   return pod.status?.phase === "Running" && podReadyCondition(pod)?.status === "True";
+}
+
+/**
+ * Whether the ServiceAccount a new pod would name is among the observed children. A new pod is
+ * sent only once it is: Metacontroller creates children kind by kind in sorted order, so a Pod
+ * goes before its ServiceAccount, and the ServiceAccount admission plugin (on in every cluster)
+ * refuses a Pod whose ServiceAccount does not exist yet. Metacontroller then retries the whole
+ * sync after a backoff; waiting for the sync that observes the ServiceAccount costs one round
+ * trip instead.
+ */
+export function serviceAccountObserved(children: ObjectMap, namespace: string, name: string): boolean {
+  for (const group of Object.values(children)) {
+    for (const object of Object.values(group)) {
+      if (
+        object.kind === "ServiceAccount" &&
+        object.apiVersion === "v1" &&
+        object.metadata.name === name &&
+        (object.metadata.namespace ?? namespace) === namespace
+      ) {
+        return true;
+      }
+    }
+  }
+  return false;
 }

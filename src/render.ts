@@ -58,13 +58,17 @@ export async function render(files: readonly RenderFile[], deps: AppDeps): Promi
     const hook = PARENTS[parent.kind] as HookName;
     let answer: { children?: KubeObject[]; status?: { phase?: string } };
     try {
-      answer = (await run(hook, {
-        controller: { apiVersion: "metacontroller.k8s.io/v1alpha1", kind: "CompositeController", metadata: { name: "render" } },
-        parent: namespaced,
-        children: {},
-        related: structuredClone(related),
-        finalizing: false,
-      })) as typeof answer;
+      const sync = async (children: ObjectMap) =>
+        (await run(hook, {
+          controller: { apiVersion: "metacontroller.k8s.io/v1alpha1", kind: "CompositeController", metadata: { name: "render" } },
+          parent: namespaced,
+          children,
+          related: structuredClone(related),
+          finalizing: false,
+        })) as typeof answer;
+      // What the parent settles to: a first sync asks for the ServiceAccount before the pod that
+      // names it (SPEC §4.2), so the answer printed is the one once the first answer's children exist.
+      answer = await sync(observedAs(await sync({})));
     } catch (error) {
       if (error instanceof HttpError) {
         throw new RenderError(`${parent.kind} ${describe(namespaced)} is not valid:\n  - ${error.details.join("\n  - ")}`);
@@ -77,6 +81,15 @@ export async function render(files: readonly RenderFile[], deps: AppDeps): Promi
     }
   }
   return out.join("---\n");
+}
+
+/** A sync answer's children as Metacontroller would send them back once they exist. */
+function observedAs(answer: { children?: KubeObject[] }): ObjectMap {
+  const children: ObjectMap = {};
+  for (const child of answer.children ?? []) {
+    (children[`${child.kind}.${child.apiVersion}`] ??= {})[`${child.metadata.namespace ?? ""}/${child.metadata.name}`] = structuredClone(child);
+  }
+  return children;
 }
 
 function parseFile(file: RenderFile): Resource[] {

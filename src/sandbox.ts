@@ -12,8 +12,9 @@ import type {
   SecurityLevel,
 } from "./api-types.js";
 import { API_VERSION } from "./api-types.js";
-import { ConditionType, Reason, carryCondition, type ConditionInput } from "./conditions.js";
+import { ConditionType, Reason, carryCondition, formatTime, type ConditionInput } from "./conditions.js";
 import {
+  ANNOTATION_CLAIMED_AT,
   ANNOTATION_USE_WARM_POD,
   ANNOTATION_WARM_POD_RUNTIME,
   ANNOTATION_WARM_POD_SECURITY_LEVEL,
@@ -169,12 +170,16 @@ export function warmPoolOf(pod: ObservedPod | undefined): string | undefined {
 /**
  * When the Sandbox started Running: carried over from its status once set; the first time, the
  * moment its pod became Ready, as the pod reports it (observed, so the answer is the same on
- * every sync), or `now` if the pod does not say.
+ * every sync), or `now` if the pod does not say. A warm pod was Ready in its pool long before a
+ * Sandbox claimed it: its Sandbox starts Running when the claim landed (`claimed-at`), not before.
  */
-export function startTimeOf(status: SandboxStatus | undefined, pod: ObservedPod | undefined, now: string): string | undefined {
+export function startTimeOf(status: SandboxStatus | undefined, pod: ObservedPod | undefined, now: Date): string | undefined {
   if (status?.startTime !== undefined) return status.startTime;
   if (pod === undefined || !isPodReady(pod)) return undefined;
-  return podReadyCondition(pod)?.lastTransitionTime ?? now;
+  const ready = Date.parse(podReadyCondition(pod)?.lastTransitionTime ?? "");
+  const claimed = Date.parse(pod.metadata.annotations?.[ANNOTATION_CLAIMED_AT] ?? "");
+  const started = Math.max(Number.isNaN(ready) ? now.getTime() : ready, Number.isNaN(claimed) ? -Infinity : claimed);
+  return formatTime(new Date(started));
 }
 
 /** Seconds of lifetime left; zero or less once the timeout has passed. */

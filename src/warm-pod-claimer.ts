@@ -143,8 +143,8 @@ export class KubernetesWarmPods implements WarmPodClaimer, WarmPodRetirer, WarmP
         outcome: "cold",
         reason: Reason.ClaimError,
         message: late
-          ? `The claim did not finish within ${this.deadlineMs} ms; started a cold pod. A claim that lands later is given back on the next sync.`
-          : `The Kubernetes API failed during the claim (${describe(error)}); started a cold pod.`,
+          ? `The claim did not finish within ${this.deadlineMs} ms; it starts a cold pod. A claim that lands later is given back on the next sync.`
+          : `The Kubernetes API failed during the claim (${describe(error)}); it starts a cold pod.`,
       });
     } finally {
       clearTimeout(timer);
@@ -206,7 +206,7 @@ export class KubernetesWarmPods implements WarmPodClaimer, WarmPodRetirer, WarmP
         await new Promise((resolve) => setTimeout(resolve, RELIST_AFTER_MS));
       }
     }
-    return cold("error", Reason.ClaimError, `The claim did not finish within ${this.deadlineMs} ms; started a cold pod.`);
+    return cold("error", Reason.ClaimError, `The claim did not finish within ${this.deadlineMs} ms; it starts a cold pod.`);
   }
 
   async release(pod: { name: string; namespace: string }, sandboxUid: string): Promise<ReleaseResult> {
@@ -462,7 +462,7 @@ function incompatible(ready: readonly V1Pod[], request: ClaimRequest): Outcome {
   return cold(
     "no_matching_pools",
     Reason.WarmPodIncompatible,
-    `The ready warm pods differ from the pod this Sandbox needs in: ${differences.join(", ")}; started a cold pod.`,
+    `The ready warm pods differ from the pod this Sandbox needs in: ${differences.join(", ")}; it starts a cold pod.`,
   );
 }
 
@@ -480,7 +480,8 @@ function cold(result: AllocationResult, reason: string, message: string): Outcom
 }
 
 function claimed(pod: V1Pod): ClaimResult {
-  return { outcome: "claimed", pod: keepObserved(plainPod(pod)), pool: pod.metadata?.labels?.[LABEL_POOL] ?? "" };
+  const plain = plainPod(pod);
+  return { outcome: "claimed", pod: keepObserved(plain), observed: plain, pool: pod.metadata?.labels?.[LABEL_POOL] ?? "" };
 }
 
 /** Plain copies of the pods of shared listings, made once each (see {@link plainPod}). */

@@ -71,12 +71,20 @@ describe("render", () => {
       const relatedMap: Record<string, Record<string, Resource>> = {};
       for (const object of related) (relatedMap[`${object.kind}.${object.apiVersion}`] ??= {})[object.metadata.name] = object;
       const hook = parent.kind === "Sandbox" ? "/sandbox/sync" : "/warmpool/sync";
-      const answer = await request(testApp())
-        .post(hook)
-        .set("content-type", "application/json")
-        .send(JSON.stringify({ parent: withUid, children: {}, related: relatedMap }));
-      assert.equal(answer.status, 200, answer.text);
-      assert.deepStrictEqual(documents(rendered.stdout), (answer.body as { children: Resource[] }).children);
+      const sync = async (children: Record<string, Record<string, Resource>>) => {
+        const answer = await request(testApp())
+          .post(hook)
+          .set("content-type", "application/json")
+          .send(JSON.stringify({ parent: withUid, children, related: relatedMap }));
+        assert.equal(answer.status, 200, answer.text);
+        return (answer.body as { children: Resource[] }).children;
+      };
+      // The answer once the first answer's children exist: the pod follows its ServiceAccount.
+      const observed: Record<string, Record<string, Resource>> = {};
+      for (const child of await sync({})) (observed[`${child.kind}.${child.apiVersion}`] ??= {})[child.metadata.name] = child;
+      const settled = await sync(observed);
+      assert.deepStrictEqual(documents(rendered.stdout), settled);
+      assert.ok(settled.some((child) => child.kind === "Pod"), "rendered no pod");
     });
   }
 

@@ -8,6 +8,7 @@ import type { Sandbox } from "../src/api-types.js";
 import type { ClaimRequest, ClaimResult, ReleaseResult, WarmPodClaimer } from "../src/claimer.js";
 import { loadConfig } from "../src/config.js";
 import type { HookRequest, KubeObject } from "../src/metacontroller.js";
+import type { ObservedPod } from "../src/observed.js";
 import { RequestValidators } from "../src/validation.js";
 import { FIXTURE_NOW } from "./support/app.js";
 import { fixtureCases } from "./support/fixtures.js";
@@ -37,6 +38,18 @@ const WARM_POD: KubeObject = {
   },
 };
 
+/** The warm pod as the API server answers the claim: claimed a minute ago, Ready in its pool long before. */
+const CLAIMED_READY: ObservedPod = {
+  ...WARM_POD,
+  metadata: { ...WARM_POD.metadata, annotations: { "llmsafespace.dev/claimed-at": "2026-11-29T11:59:30Z" } },
+  status: {
+    phase: "Running",
+    conditions: [{ type: "Ready", status: "True", lastTransitionTime: "2026-11-29T10:00:00Z" }],
+  },
+};
+
+const claimedReady = (): ClaimResult => ({ outcome: "claimed", pod: WARM_POD, observed: CLAIMED_READY, pool: "python-pool" });
+
 const validators = new RequestValidators();
 
 /** A validated (and defaulted) request from a fixture, with an edit applied first. */
@@ -60,13 +73,33 @@ function sync(request: HookRequest<Sandbox>, claimer: WarmPodClaimer) {
 
 describe("sandbox sync with a claimer", () => {
   it("sandboxSync › a warm pod is claimed › returns it as the one pod, with WarmPodClaimed=True", async () => {
-    const claimer = new FakeClaimer(() => ({ outcome: "claimed", pod: WARM_POD, pool: "python-pool" }));
+    const claimer = new FakeClaimer(claimedReady);
     const response = await sync(requestFrom("standard-minimal", askForWarm), claimer);
     const pods = response.children.filter((c) => c.kind === "Pod");
     assert.deepEqual(pods, [WARM_POD]);
     const condition = response.status.conditions?.find((c) => c.type === "WarmPodClaimed");
     assert.equal(condition?.status, "True");
     assert.equal(condition.reason, "Claimed");
+  });
+
+  it("sandboxSync › a Ready warm pod is claimed › Running in the claiming sync, its lifetime from the claim", async () => {
+    const claimer = new FakeClaimer(claimedReady);
+    const response = await sync(requestFrom("standard-minimal", askForWarm), claimer);
+    const ready = response.status.conditions?.find((c) => c.type === "Ready");
+    assert.deepEqual(
+      [response.status.phase, ready?.status, ready?.reason, response.status.startTime, response.status.endpoint],
+      ["Running", "True", "PodRunning", "2026-11-29T11:59:30Z", "sandbox-demo.team-a.svc.cluster.local"],
+    );
+    // 300 s from the claim at 11:59:30, answered at 12:00:00.
+    assert.equal(response.resyncAfterSeconds, 270);
+    assert.deepEqual(response.status.warmPodRef, { name: "python-pool-7k2xq", namespace: "team-a", pool: "python-pool" });
+  });
+
+  it("sandboxSync › a warm pod that is not Ready yet is claimed › Creating, no start time", async () => {
+    const starting: ObservedPod = { ...CLAIMED_READY, status: { phase: "Pending" } };
+    const claimer = new FakeClaimer(() => ({ outcome: "claimed", pod: WARM_POD, observed: starting, pool: "python-pool" }));
+    const response = await sync(requestFrom("standard-minimal", askForWarm), claimer);
+    assert.deepEqual([response.status.phase, response.status.startTime, response.resyncAfterSeconds], ["Creating", undefined, undefined]);
   });
 
   it("sandboxSync › the claim asks for runtime and level › from the spec, or the annotations that override them", async () => {
@@ -102,6 +135,34 @@ describe("sandbox sync with a claimer", () => {
     assert.deepEqual([condition?.status, condition?.reason, condition?.message], ["False", "NoWarmPodAvailable", "All 20 warm pods are taken."]);
   });
 
+  it("sandboxSync › no warm pod, ServiceAccount not created yet › no pod in this sync, and the claim is not asked again", async () => {
+    const claimer = new FakeClaimer(() => ({ outcome: "cold", reason: "NoWarmPodAvailable", message: "All 20 warm pods are taken." }));
+    const first = await sync(requestFrom("first-sync-waits-for-service-account", askForWarm), claimer);
+    assert.deepEqual(first.children.filter((c) => c.kind === "Pod"), []);
+    assert.equal(first.status.phase, "Pending");
+    assert.match(first.status.conditions?.find((c) => c.type === "Ready")?.message ?? "", /once its ServiceAccount sandbox-demo exists/);
+
+    // The next sync observes the ServiceAccount, and the status the first one wrote.
+    const second = await sync(
+      requestFrom("standard-minimal", (body) => {
+        askForWarm(body);
+        body.parent.status = first.status;
+      }),
+      claimer,
+    );
+    assert.deepEqual(second.children.filter((c) => c.kind === "Pod").map((p) => p.metadata.name), ["sandbox-demo"]);
+    assert.equal(claimer.claims.length, 1);
+    const condition = second.status.conditions?.find((c) => c.type === "WarmPodClaimed");
+    assert.deepEqual([condition?.status, condition?.reason], ["False", "NoWarmPodAvailable"]);
+  });
+
+  it("sandboxSync › a warm pod is claimed before the ServiceAccount exists › the claimed pod is returned at once", async () => {
+    const claimer = new FakeClaimer(claimedReady);
+    const response = await sync(requestFrom("first-sync-waits-for-service-account", askForWarm), claimer);
+    assert.deepEqual(response.children.filter((c) => c.kind === "Pod"), [WARM_POD]);
+    assert.equal(response.status.phase, "Running");
+  });
+
   const noClaimCases: [string, string, (body: HookRequest<Sandbox>) => void][] = [
     ["the Sandbox already has a pod", "phase-pod-ready", askForWarm],
     ["warm was not asked for", "standard-minimal", () => undefined],
@@ -111,7 +172,7 @@ describe("sandbox sync with a claimer", () => {
   ];
   for (const [scenario, fixture, edit] of noClaimCases) {
     it(`sandboxSync › ${scenario} › claims nothing`, async () => {
-      const claimer = new FakeClaimer(() => ({ outcome: "claimed", pod: WARM_POD, pool: "python-pool" }));
+      const claimer = new FakeClaimer(claimedReady);
       const response = await sync(requestFrom(fixture, edit), claimer);
       assert.deepEqual(claimer.claims, []);
       assert.ok(response.children.filter((c) => c.kind === "Pod").length <= 1);

@@ -113,12 +113,20 @@ describe("a Sandbox's life on a real API server", function () {
         assert.ok(created.status === 201 || created.status === 409, `${object.kind}: ${describeStatus(created)}`);
       }
     }
+    // The first sync asks for the ServiceAccount, Service and NetworkPolicies; the pod waits
+    // for the sync that observes its ServiceAccount (SPEC §4.2).
     const first = await reconcile("demo");
     assert.equal(first.status?.phase, "Pending");
+    const podPath = { apiVersion: "v1", kind: "Pod", metadata: { name: "sandbox-demo", namespace: "team-a" } };
+    assert.equal((await client.get(podPath)).status, 404);
 
     const second = await reconcile("demo");
-    assert.equal(second.status?.phase, "Creating");
-    assert.equal(second.status.podName, "sandbox-demo");
+    assert.equal(second.status?.phase, "Pending");
+    assert.equal((await client.get(podPath)).status, 200);
+
+    const third = await reconcile("demo");
+    assert.equal(third.status?.phase, "Creating");
+    assert.equal(third.status.podName, "sandbox-demo");
 
     // The kubelet's part: the pod runs and is Ready.
     const pod = (await client.get({ apiVersion: "v1", kind: "Pod", metadata: { name: "sandbox-demo", namespace: "team-a" } })).body;

@@ -63,13 +63,24 @@ export function fixtureSuite(parent: string, options: { minCases: number }): voi
 
         if ((fixture.options.hook ?? "sync") !== "sync") return;
 
-        it(`${fixture.name} › desired children fed back as observed › same desired children`, async () => {
-          const first = await answer(fixture);
-          const body = fixture.request();
-          body.children = asObserved(first.body.children ?? []);
-          const second = await answer(fixture, body);
-          assert.equal(second.status, 200, second.text);
-          assert.equal(stableStringify(sorted(second.body.children)), stableStringify(sorted(first.body.children)));
+        const rounds = fixture.options.settles ?? 1;
+        it(`${fixture.name} › desired children fed back as observed › the same desired children${rounds > 1 ? ` from round ${rounds}` : ""}`, async () => {
+          // Round 0 is the fixture's own answer; each round feeds the last one's children back.
+          let children = (await answer(fixture)).body.children ?? [];
+          const answers = [stableStringify(sorted(children))];
+          for (let round = 1; round <= rounds; round++) {
+            const body = fixture.request();
+            body.children = asObserved(children);
+            const next = await answer(fixture, body);
+            assert.equal(next.status, 200, next.text);
+            children = next.body.children ?? [];
+            answers.push(stableStringify(sorted(children)));
+          }
+          // Settled exactly at `rounds`: the last round changes nothing, every round before it did.
+          assert.equal(answers[rounds], answers[rounds - 1]);
+          for (let round = 1; round < rounds; round++) {
+            assert.notEqual(answers[round], answers[round - 1], `the answer already settled at round ${round}; lower "settles"`);
+          }
         });
 
         it(`${fixture.name} › its status fed back as the parent's › the same status (no write loop)`, async () => {

@@ -19,6 +19,12 @@ export interface FixtureOptions {
    * the hooks do when the cluster holds objects from another CRD version.
    */
   outsideCrds?: string[];
+  /**
+   * How many times the answer's children must be fed back as observed before they stop
+   * changing: 2 for a first sync, whose new pods wait for the ServiceAccount it asks for.
+   * @default 1
+   */
+  settles?: number;
 }
 
 export interface FixtureCase {

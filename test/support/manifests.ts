@@ -168,9 +168,10 @@ const ROUTES: Readonly<Record<string, { route: string; resource: string }>> = {
 };
 
 /**
- * The sync answer for an example Sandbox or WarmPool, as a freshly created parent with no
- * children yet: customize names the related objects, which are taken from `objects`, and the
- * children map has an empty entry for each child rule of the parent's CompositeController.
+ * The sync answer for an example Sandbox or WarmPool, as a freshly created parent once the
+ * children of its first answer exist (a new pod waits for its ServiceAccount, SPEC §4.2):
+ * customize names the related objects, which are taken from `objects`, and the children map has
+ * an entry for each child rule of the parent's CompositeController.
  */
 export async function answerExample(
   parent: ManifestObject,
@@ -190,8 +191,15 @@ export async function answerExample(
   if (customized.status !== 200) throw new Error(`${target.route}/customize answered ${customized.status}: ${customized.text}`);
   const { relatedResources } = customized.body as { relatedResources: RelatedResourceRule[] };
 
-  const children = Object.fromEntries((controllerSpec(controller).childResources ?? []).map((rule) => [typeKey(rule), {}]));
+  const children: Record<string, Record<string, unknown>> = Object.fromEntries(
+    (controllerSpec(controller).childResources ?? []).map((rule) => [typeKey(rule), {}]),
+  );
   const body = { controller, parent: live, children, related: relatedFrom(relatedResources, objects), finalizing: false };
+  const first = await post("sync", structuredClone(body));
+  if (first.status !== 200) throw new Error(`${target.route}/sync answered ${first.status}: ${first.text}`);
+  for (const child of (first.body as ExampleAnswer["body"]).children ?? []) {
+    (children[`${child.kind}.${child.apiVersion}`] ??= {})[`${child.metadata.namespace ?? ""}/${child.metadata.name}`] = structuredClone(child);
+  }
   const synced = await post("sync", body);
   return { request: body, status: synced.status, text: synced.text, body: synced.body as ExampleAnswer["body"] };
 }

@@ -9,6 +9,7 @@ import type { RequestListener } from "node:http";
 import request from "supertest";
 import { createApp } from "../../../src/app.js";
 import { loadConfig } from "../../../src/config.js";
+import { sandboxChildName } from "../../../src/labels.js";
 import { createLogger } from "../../../src/log.js";
 import { createMetrics, type Metrics } from "../../../src/metrics.js";
 import { RequestValidators } from "../../../src/validation.js";
@@ -148,9 +149,15 @@ export async function warmPool(name: string, count: number, spec: Record<string,
   return { pool, pods: names.sort() };
 }
 
+/**
+ * A sync request as Metacontroller sends it once the Sandbox's ServiceAccount exists, so that a
+ * Sandbox that gets no warm pod gets its cold pod in the same answer (SPEC §4.2), with `children`
+ * observed besides.
+ */
 export function syncBody(sandbox: KubeObjectLike, children: KubeObjectLike[] = []) {
+  const account = { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: sandboxChildName(sandbox.metadata.name), namespace: place.namespace } };
   const childMap: Record<string, Record<string, KubeObjectLike>> = { "Pod.v1": {} };
-  for (const child of children) (childMap[`${child.kind}.${child.apiVersion}`] ??= {})[`${place.namespace}/${child.metadata.name}`] = child;
+  for (const child of [account, ...children]) (childMap[`${child.kind}.${child.apiVersion}`] ??= {})[`${place.namespace}/${child.metadata.name}`] = child;
   return {
     controller: { apiVersion: "metacontroller.k8s.io/v1alpha1", kind: "CompositeController", metadata: { name: "sandboxes" } },
     parent: sandbox,
