@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import request from "supertest";
+import { parse as parseYaml } from "yaml";
 import { defaultConfig, loadConfig } from "../src/config.js";
 import { loadCrdSchemas, type OpenApiSchema } from "../src/crds.js";
 import { describeErrors, kubernetesAjv } from "../src/validation.js";
@@ -463,6 +464,30 @@ describe("manifests › components", () => {
     const token = (one("Secret").stringData as { token: string }).token;
     assert.ok(token.length < 16, `placeholder "${token}"`);
     assert.match(readFileSync(join(bearer, "secret.yaml"), "utf8"), /openssl rand -hex 32/);
+  });
+
+  it("manifests › metacontroller-rate-limits › appends the README's client-go flags to Metacontroller's own container", () => {
+    const directory = join(COMPONENTS, "metacontroller-rate-limits");
+    const component = yamlObjects(join(directory, "kustomization.yaml"))[0] as unknown as {
+      kind: string;
+      patches: { target: Record<string, string>; patch: string }[];
+    };
+    assert.equal(component.kind, "Component");
+    const [only] = component.patches;
+    assert.deepEqual(only?.target, { group: "apps", version: "v1", kind: "StatefulSet", name: "metacontroller" });
+    const operations = parseYaml(only.patch) as { op: string; path: string; value: string }[];
+    assert.deepEqual(new Set(operations.map((o) => `${o.op} ${o.path}`)), new Set(["add /spec/template/spec/containers/0/args/-"]));
+    const flags = Object.fromEntries(operations.map((o) => o.value.split("=") as [string, string]));
+    assert.deepEqual(flags, { "--client-go-qps": "100", "--client-go-burst": "200" });
+    // The README's table says the same.
+    const readme = readFileSync(join(REPO, "README.md"), "utf8");
+    for (const [flag, value] of Object.entries(flags)) assert.match(readme, new RegExp(`\\| \`${flag}\` \\| \\d+ \\| ${value} \\|`));
+    // Container 0 of Metacontroller's StatefulSet is Metacontroller itself.
+    if (existsSync(REFERENCE)) {
+      const statefulSet = yamlObjects(join(REFERENCE, "metacontroller.yaml")).find((o) => o.kind === "StatefulSet");
+      const containers = (statefulSet?.spec as DeploymentSpec | undefined)?.template.spec.containers ?? [];
+      assert.equal(containers[0]?.name, "metacontroller");
+    }
   });
 
   it("manifests › cilium › switches the server to FQDN_PROVIDER=cilium", () => {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds the real etcd, kube-apiserver and kubectl used by the cluster test tier
-# from the wrapper Go modules next to this script (kube-apiserver/, which also
-# builds kubectl, and etcd/), into a cache outside the repository, and prints
-# that directory.
+# Builds the real etcd, kube-apiserver, kube-controller-manager and kubectl used
+# by the cluster test tiers from the wrapper Go modules next to this script
+# (kube-apiserver/, which also builds kube-controller-manager and kubectl, and
+# etcd/), into a cache outside the repository, and prints that directory.
 #
 #   test/cluster/build.sh            reuse the cached binaries, or build them
 #   test/cluster/build.sh --rebuild  build again even if cached binaries work
@@ -12,7 +12,8 @@
 #   LLMSAFESPACE_CLUSTER_REBUILD  set to 1 for the same effect as --rebuild
 #
 # Output: progress goes to stderr; the LAST line on stdout is the absolute
-# directory holding `etcd`, `kube-apiserver` and `kubectl`. Exit status is
+# directory holding `etcd`, `kube-apiserver`, `kube-controller-manager` and
+# `kubectl`. Exit status is
 # non-zero on any failure. Go is only needed when something has to be built;
 # the modules are fetched through the normal Go module proxy with
 # -mod=readonly, so go.mod and go.sum are never edited.
@@ -71,8 +72,9 @@ apiserver_ok() { reports_version "Kubernetes ${k8s_version}" "$out/kube-apiserve
 etcd_ok() { reports_version "etcd Version: ${etcd_version#v}" "$out/etcd" --version; }
 # kubectl has no --version flag; `version --client` works without a cluster.
 kubectl_ok() { reports_version "Client Version: ${k8s_version}" "$out/kubectl" version --client; }
-binaries_ok() { apiserver_ok && etcd_ok && kubectl_ok; }
-cached="kube-apiserver ${k8s_version}, kubectl ${k8s_version} and etcd ${etcd_version}"
+controller_manager_ok() { reports_version "Kubernetes ${k8s_version}" "$out/kube-controller-manager" --version; }
+binaries_ok() { apiserver_ok && etcd_ok && kubectl_ok && controller_manager_ok; }
+cached="kube-apiserver ${k8s_version}, kube-controller-manager ${k8s_version}, kubectl ${k8s_version} and etcd ${etcd_version}"
 
 if [ "$rebuild" != 1 ] && binaries_ok; then
   say "using cached ${cached} in $out"
@@ -138,6 +140,14 @@ if [ "$rebuild" = 1 ] || ! apiserver_ok; then
   build kube-apiserver "$here/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver "$k8s_ldflags"
 fi
 
+# kube-controller-manager runs the garbage collector and the serviceaccount,
+# namespace and pvc-protection controllers for the tier with the real
+# Metacontroller (test/e2e/); it comes from the same k8s.io/kubernetes module.
+if [ "$rebuild" = 1 ] || ! controller_manager_ok; then
+  say "building kube-controller-manager ${k8s_version} (a few minutes once kube-apiserver is built)…"
+  build kube-controller-manager "$here/kube-apiserver" k8s.io/kubernetes/cmd/kube-controller-manager "$k8s_ldflags"
+fi
+
 # kubectl builds the kustomizations under metacontroller/ (`kubectl kustomize`)
 # for the manifest tests; it comes from the same k8s.io/kubernetes module.
 if [ "$rebuild" = 1 ] || ! kubectl_ok; then
@@ -145,6 +155,6 @@ if [ "$rebuild" = 1 ] || ! kubectl_ok; then
   build kubectl "$here/kube-apiserver" k8s.io/kubernetes/cmd/kubectl "$k8s_ldflags"
 fi
 
-binaries_ok || die "the binaries in $out were built but do not all report their pinned versions (kube-apiserver and kubectl ${k8s_version}, etcd ${etcd_version#v})"
+binaries_ok || die "the binaries in $out were built but do not all report their pinned versions (kube-apiserver, kube-controller-manager and kubectl ${k8s_version}, etcd ${etcd_version#v})"
 say "${cached} are in $out"
 printf '%s\n' "$out"

@@ -1,7 +1,9 @@
 /**
  * A real etcd and kube-apiserver on loopback, started and stopped by the test suite itself, in
- * the manner of controller-runtime's envtest. No kubelet runs: a test that needs a Ready pod
- * writes the pod's status through the status subresource.
+ * the manner of controller-runtime's envtest, and for the real-Metacontroller tier a real
+ * kube-controller-manager beside them. No kubelet runs: a test that needs a Ready pod writes the
+ * pod's status through the status subresource (test/e2e/support/kubelet.ts does it as a kubelet
+ * would).
  *
  * The binaries are built from the Go module proxy by test/cluster/build.sh into a cache outside
  * the repository; the first build takes minutes, later runs reuse it.
@@ -30,9 +32,24 @@ export interface TestCluster {
   /** The kubectl built with the cluster (same Kubernetes release), e.g. for `kubectl kustomize`. */
   kubectl: string;
   client: KubeClient;
+  /** The folder of this cluster's logs and files (gone after `stop`). */
+  dir: string;
   /** Stops kube-apiserver (etcd keeps the state), waits `downMs`, starts it again on its port. */
   restartApiServer(downMs?: number): Promise<void>;
+  /** Stops kube-controller-manager and starts it again (its controllers start from a fresh discovery). */
+  restartControllerManager(): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  /**
+   * Runs kube-controller-manager with these controllers and keeps every default admission plugin
+   * of kube-apiserver on, as a real cluster does. Without it (the API-server tier) the
+   * ServiceAccount plugin is off: nothing would create the `default` ServiceAccount it insists on.
+   */
+  controllers?: readonly string[];
+  /** Admission plugins to turn on besides kube-apiserver's defaults. @default none */
+  enableAdmissionPlugins?: readonly string[];
 }
 
 /** Builds (or finds) the binaries (etcd, kube-apiserver, kubectl) and returns the folder that holds them. */
@@ -45,14 +62,18 @@ export function clusterBinaries(): string {
     throw new Error(`test/cluster/build.sh failed (exit ${result.status ?? result.signal ?? "?"}); see its output above`);
   }
   const dir = result.stdout.trim().split("\n").pop() ?? "";
-  for (const binary of ["etcd", "kube-apiserver", "kubectl"]) {
+  for (const binary of ["etcd", "kube-apiserver", "kube-controller-manager", "kubectl"]) {
     if (!existsSync(join(dir, binary))) throw new Error(`test/cluster/build.sh named ${dir}, which has no ${binary}`);
   }
   return dir;
 }
 
-/** Starts etcd and kube-apiserver on free loopback ports; resolves once `/readyz` says ok. */
-export async function startCluster(): Promise<TestCluster> {
+/**
+ * Starts etcd and kube-apiserver on free loopback ports, and kube-controller-manager when asked;
+ * resolves once `/readyz` says ok (and, with the controller manager, once the `default`
+ * ServiceAccount exists, the sign that its controllers run).
+ */
+export async function startCluster(options: ClusterOptions = {}): Promise<TestCluster> {
   const bin = clusterBinaries();
   const dir = mkdtempSync(join(tmpdir(), "llmsafespace-cluster-"));
   const processes: ChildProcess[] = [];
@@ -102,9 +123,12 @@ export async function startCluster(): Promise<TestCluster> {
       "--service-account-issuer=https://kubernetes.default.svc",
       `--service-account-key-file=${join(dir, "sa.pub")}`,
       `--service-account-signing-key-file=${join(dir, "sa.key")}`,
-      // No controller-manager creates the `default` ServiceAccount here; PodSecurity admission,
-      // which these tests are about, stays on.
-      "--disable-admission-plugins=ServiceAccount",
+      // Without a controller manager nothing creates the `default` ServiceAccount; PodSecurity
+      // admission, which the API-server tier is about, stays on either way.
+      ...(options.controllers === undefined ? ["--disable-admission-plugins=ServiceAccount"] : []),
+      ...(options.enableAdmissionPlugins !== undefined && options.enableAdmissionPlugins.length > 0
+        ? [`--enable-admission-plugins=${options.enableAdmissionPlugins.join(",")}`]
+        : []),
     ];
     const server = `https://127.0.0.1:${apiPort}`;
     let ca = "";
@@ -133,14 +157,44 @@ export async function startCluster(): Promise<TestCluster> {
 
     const kubeconfigPath = join(dir, "kubeconfig");
     writeFileSync(kubeconfigPath, kubeconfig(server, token, ca), { mode: 0o600 });
+    const client = new KubeClient(server, token, ca);
+
+    let manager: ChildProcess | undefined;
+    const startControllerManager = async (controllers: readonly string[]) => {
+      manager = launch(join(bin, "kube-controller-manager"), [
+        `--kubeconfig=${kubeconfigPath}`,
+        `--controllers=${controllers.join(",")}`,
+        "--leader-elect=false",
+        // Nothing calls it; the controllers need no serving port of their own.
+        "--secure-port=0",
+      ], join(dir, "kube-controller-manager.log"));
+      processes.push(manager);
+      // The serviceaccount controller's first work is the `default` ServiceAccount.
+      const runs = controllers.includes("serviceaccount-controller");
+      await waitFor("kube-controller-manager", manager, join(dir, "kube-controller-manager.log"), async () => {
+        if (!runs) return true;
+        const response = await client.request("GET", "/api/v1/namespaces/default/serviceaccounts/default");
+        return response.status === 200;
+      });
+    };
+    if (options.controllers !== undefined) await startControllerManager(options.controllers);
+    const restartControllerManager = async () => {
+      if (manager === undefined || options.controllers === undefined) throw new Error("This cluster runs no kube-controller-manager");
+      await terminate(manager);
+      processes.splice(processes.indexOf(manager), 1);
+      await startControllerManager(options.controllers);
+    };
+
     return {
       server,
       token,
       ca,
+      dir,
       kubeconfigPath,
       kubectl: join(bin, "kubectl"),
-      client: new KubeClient(server, token, ca),
+      client,
       restartApiServer,
+      restartControllerManager,
       stop,
     };
   } catch (error) {
@@ -191,7 +245,8 @@ async function terminate(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-function kubeconfig(server: string, token: string, ca: string): string {
+/** A kubeconfig (JSON is YAML) for one bearer token. */
+export function kubeconfig(server: string, token: string, ca: string): string {
   return JSON.stringify({
     apiVersion: "v1",
     kind: "Config",

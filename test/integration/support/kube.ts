@@ -34,6 +34,7 @@ const RESOURCES: Record<string, string> = {
   ServiceAccount: "serviceaccounts",
   PersistentVolumeClaim: "persistentvolumeclaims",
   Namespace: "namespaces",
+  Node: "nodes",
   NetworkPolicy: "networkpolicies",
   RuntimeClass: "runtimeclasses",
   CustomResourceDefinition: "customresourcedefinitions",
