@@ -1,6 +1,7 @@
 /**
  * POST /sandbox/customize — which related objects Metacontroller sends with each sync
- * (SPEC §4.1): the RuntimeEnvironment named by the Sandbox and the SandboxProfile it refers to.
+ * (SPEC §4.1): the RuntimeEnvironment named by the Sandbox, the SandboxProfile it refers to, and
+ * its own Namespace (a namespace being deleted takes no new object).
  * Depends on the spec only, as Metacontroller caches the answer per parent generation.
  * https://metacontroller.github.io/metacontroller/api/customize.html
  */
@@ -20,6 +21,8 @@ export function sandboxCustomize(request: CustomizeRequest<RuntimeUser>, deps: S
   const relatedResources: RelatedResourceRule[] = [
     // Cluster-scoped: a namespaced parent sees it only with hooks version v2.
     { apiVersion: API_VERSION, resource: "runtimeenvironments", names: [sandboxRuntimeName(sandbox)] },
+    // Its own namespace: once that is being deleted, the sync hooks ask for nothing new there.
+    { apiVersion: "v1", resource: "namespaces", names: [sandbox.metadata.namespace ?? ""] },
   ];
   const ref = sandbox.spec.profileRef;
   // A profile the Sandbox may not use is not even fetched; sync reports ProfileNotAllowed.

@@ -12,7 +12,15 @@ import type { NetworkConfig, PodConfig, ProfileConfig } from "../src/config.js";
 import { LABEL_CLAIMED_BY, sandboxChildName, sandboxLabels, sandboxSelector } from "../src/labels.js";
 import { allObjects, objectsOfKind, type HookRequest, type HookResponse, type KubeObject } from "../src/metacontroller.js";
 import { sandboxNetworkPolicies, type NetworkPolicies } from "../src/network-policy.js";
-import { isPodReady, keepObserved, serviceAccountObserved, type ObservedPod } from "../src/observed.js";
+import {
+  isPodReady,
+  keepObserved,
+  namespaceTerminating,
+  objectKey,
+  observedOnly,
+  serviceAccountObserved,
+  type ObservedPod,
+} from "../src/observed.js";
 import { persistentVolumeClaim } from "../src/persistent-volume-claim.js";
 import {
   buildPod,
@@ -85,11 +93,12 @@ export async function sandboxSync(
   let warmCondition = previousCondition(previous, ConditionType.WarmPodClaimed);
   const warm = warmRequest(sandbox);
   const accountReady = serviceAccountObserved(request.children, own.namespace, own.child);
+  const closing = namespaceTerminating(request.related, own.namespace);
   if (pod !== undefined) {
     desiredPod = lifetime.expired ? undefined : keepObserved(pod);
     const pool = warmPoolOf(pod);
     if (pool !== undefined) warmCondition = claimedCondition(pod.metadata.name, pool);
-  } else if (!lifetime.expired && plan.kind === "build") {
+  } else if (!lifetime.expired && !closing && plan.kind === "build") {
     if (warm !== undefined) {
       if (sandbox.spec.storage?.persistent === true) {
         warmCondition = {
@@ -123,9 +132,11 @@ export async function sandboxSync(
   const extraClaims = pods.length === 0 ? [] : await releaseExtraClaims(sandbox, pods, pod, deps.claimer);
   if (warm === undefined && warmPoolOf(pod) === undefined) warmCondition = undefined;
 
-  const desired = [desiredPod, ...extraClaims, ...supportingChildren(sandbox, own), ...network.children].filter(
+  const wanted = [desiredPod, ...extraClaims, ...supportingChildren(sandbox, own), ...network.children].filter(
     (child): child is KubeObject => child !== undefined,
   );
+  // In a namespace being deleted, nothing new: only what exists is kept (or updated).
+  const desired = closing ? observedOnly(wanted, request.children) : wanted;
   const children = failure === undefined ? desired : [...desired, ...keptWhileFailed(request, desired, lifetime.expired)];
 
   const phase: SandboxPhase = lived.expired ? "Terminated" : failure !== undefined ? "Failed" : phaseOf(serving);
@@ -136,7 +147,7 @@ export async function sandboxSync(
       [
         failure !== undefined && !lived.expired
           ? readyCondition("False", failure.reason, failure.message)
-          : podReadiness(serving, phase, accountReady ? undefined : own.child),
+          : podReadiness(serving, phase, pendingReason(own, accountReady, closing)),
         warmCondition,
         egressCondition(network),
         expiredCondition(sandbox, lived),
@@ -335,15 +346,11 @@ function networkPolicies(
  * except a pod past its lifetime.
  */
 function keptWhileFailed(request: HookRequest<Sandbox>, desired: readonly KubeObject[], expired: boolean): KubeObject[] {
-  const named = new Set(desired.map(childKey));
+  const named = new Set(desired.map(objectKey));
   return allObjects(request.children)
-    .filter((child) => !named.has(childKey(child)))
+    .filter((child) => !named.has(objectKey(child)))
     .filter((child) => !(child.apiVersion === "v1" && child.kind === "Pod" && expired))
     .map(keepObserved);
-}
-
-function childKey(child: KubeObject): string {
-  return `${child.apiVersion}/${child.kind}/${child.metadata.namespace ?? ""}/${child.metadata.name}`;
 }
 
 function phaseOf(pod: ObservedPod | undefined): SandboxPhase {
@@ -359,8 +366,15 @@ function phaseOf(pod: ObservedPod | undefined): SandboxPhase {
   }
 }
 
-/** `waitingFor`: the ServiceAccount a new pod waits for, while it is not observed yet. */
-function podReadiness(pod: ObservedPod | undefined, phase: SandboxPhase, waitingFor?: string): ConditionInput {
+/** Why no pod is created yet, when something other than Metacontroller's next turn holds it. */
+function pendingReason(own: OwnNames, accountReady: boolean, closing: boolean): string | undefined {
+  if (closing) return `Namespace ${own.namespace} is being deleted; no pod is created in it.`;
+  if (!accountReady) return `The sandbox's pod is created once its ServiceAccount ${own.child} exists.`;
+  return undefined;
+}
+
+/** `pending`: why no pod is created yet, when a reason is known. */
+function podReadiness(pod: ObservedPod | undefined, phase: SandboxPhase, pending?: string): ConditionInput {
   const name = pod?.metadata.name ?? "";
   switch (phase) {
     case "Running":
@@ -382,9 +396,7 @@ function podReadiness(pod: ObservedPod | undefined, phase: SandboxPhase, waiting
       return readyCondition(
         "False",
         Reason.PodPending,
-        waitingFor === undefined
-          ? "The sandbox's pod has not been created yet."
-          : `The sandbox's pod is created once its ServiceAccount ${waitingFor} exists.`,
+        pending ?? "The sandbox's pod has not been created yet.",
       );
   }
 }

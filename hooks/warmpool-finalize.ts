@@ -11,6 +11,7 @@ import type { WarmPool, WarmPoolStatus } from "../src/api-types.js";
 import type { WarmPodRetirer } from "../src/claimer.js";
 import { ConditionType, Reason } from "../src/conditions.js";
 import { allObjects, type HookRequest, type HookResponse } from "../src/metacontroller.js";
+import { namespaceTerminating, observedOnly } from "../src/observed.js";
 import {
   RETIRE_RETRY_SECONDS,
   count,
@@ -59,8 +60,18 @@ export async function warmPoolFinalize(
   );
   return {
     status,
-    children: [...keptPods(pods), ...(pods.observed.length > 0 ? warmPoolSupport(pool) : [])],
+    children: [...keptPods(pods), ...supportWhilePods(request, pods.observed.length > 0)],
     finalized: remaining === 0,
     ...resyncAfter(retirement.failed.length > 0 ? [RETIRE_RETRY_SECONDS] : []),
   };
+}
+
+/**
+ * The ServiceAccount and deny-all NetworkPolicy while any pod is left; in a namespace being
+ * deleted only those that still exist, since nothing new can be created there.
+ */
+function supportWhilePods(request: HookRequest<WarmPool>, podsLeft: boolean) {
+  if (!podsLeft) return [];
+  const support = warmPoolSupport(request.parent);
+  return namespaceTerminating(request.related, request.parent.metadata.namespace ?? "") ? observedOnly(support, request.children) : support;
 }

@@ -15,7 +15,7 @@ import { ConditionType, Reason, type ConditionInput } from "../src/conditions.js
 import type { PodConfig, ProfileConfig } from "../src/config.js";
 import { warmPoolChildName } from "../src/labels.js";
 import type { HookRequest, HookResponse, KubeObject } from "../src/metacontroller.js";
-import { serviceAccountObserved, type ObservedPod } from "../src/observed.js";
+import { namespaceTerminating, observedOnly, serviceAccountObserved, type ObservedPod } from "../src/observed.js";
 import { isPodFailure, resolvePodSecurity, type PodFailure, type PodSecurity } from "../src/pod.js";
 import { findRelated, type RelatedProblems, type SandboxRelated } from "../src/sandbox.js";
 import {
@@ -58,11 +58,14 @@ export async function warmPoolSync(
   const scaling = plan.kind === "build" ? scalingOf(pool, pods, size, deps.now) : { create: 0, giveUp: [], wake: [] };
 
   const retirement = await retirePods(deps.retirer, pool, scaling.giveUp);
-  // New pods wait for the sync that observes the pool's ServiceAccount (see serviceAccountObserved).
+  // New pods wait for the sync that observes the pool's ServiceAccount (see serviceAccountObserved),
+  // and none is asked for in a namespace being deleted (see namespaceTerminating).
+  const namespace = pool.metadata.namespace ?? "";
   const account = warmPoolChildName(pool.metadata.name);
-  const accountReady = serviceAccountObserved(request.children, pool.metadata.namespace ?? "", account);
+  const accountReady = serviceAccountObserved(request.children, namespace, account);
+  const closing = namespaceTerminating(request.related, namespace);
   const created =
-    plan.kind === "build" && accountReady
+    plan.kind === "build" && accountReady && !closing
       ? newPodNames(pool, scaling.create, pods.takenNames).map(
           (name) => warmPoolPod(pool, name, plan.related, plan.security) as KubeObject,
         )
@@ -73,7 +76,7 @@ export async function warmPoolSync(
     pods,
     created.length > 0 || retirement.retired.length > 0,
     [
-      readyCondition(pool, pods, size, plan, scaling.create > 0 && !accountReady ? account : undefined),
+      readyCondition(pool, pods, size, plan, scaling.create > 0 ? heldBack(namespace, account, accountReady, closing) : undefined),
       sizeConflict(pool, size),
       retireFailure(retirement.failed),
     ],
@@ -81,7 +84,7 @@ export async function warmPoolSync(
   );
   return {
     status,
-    children: [...keptPods(pods), ...created, ...warmPoolSupport(pool)],
+    children: [...keptPods(pods), ...created, ...(closing ? observedOnly(warmPoolSupport(pool), request.children) : warmPoolSupport(pool))],
     // Wake up when a ttl runs out or the scale-down delay has passed, even if nothing else
     // changes; and soon again when the retirer could not reach the API.
     ...resyncAfter([...scaling.wake, ...(retirement.failed.length > 0 ? [RETIRE_RETRY_SECONDS] : [])]),
@@ -143,8 +146,15 @@ function scalingOf(pool: WarmPool, pods: PoolPods, size: PoolSize, now: Date): S
   return { create: Math.max(0, -spare), giveUp, wake };
 }
 
-/** `waitingFor`: the ServiceAccount new pods wait for, while it is not observed yet. */
-function readyCondition(pool: WarmPool, pods: PoolPods, size: PoolSize, plan: PodPlan, waitingFor?: string): ConditionInput {
+/** Why the pods the pool wants are not created yet, when something other than Metacontroller's next turn holds them. */
+function heldBack(namespace: string, account: string, accountReady: boolean, closing: boolean): string | undefined {
+  if (closing) return `Namespace ${namespace} is being deleted; no pod is created in it.`;
+  if (!accountReady) return `New pods are created once the pool's ServiceAccount ${account} exists.`;
+  return undefined;
+}
+
+/** `held`: why new pods are not created yet, when a reason is known. */
+function readyCondition(pool: WarmPool, pods: PoolPods, size: PoolSize, plan: PodPlan, held?: string): ConditionInput {
   const { minSize } = pool.spec;
   const available = pods.available.length;
   const target = targetOf(pool, size, pods.assigned);
@@ -170,7 +180,7 @@ function readyCondition(pool: WarmPool, pods: PoolPods, size: PoolSize, plan: Po
     reason: Reason.Scaling,
     message:
       `${count(available, "warm pod")} ready, fewer than minSize ${minSize}; ${pods.pending.length} starting. ${target}` +
-      (waitingFor === undefined ? "" : ` New pods are created once the pool's ServiceAccount ${waitingFor} exists.`),
+      (held === undefined ? "" : ` ${held}`),
   };
 }
 

@@ -88,3 +88,34 @@ export function serviceAccountObserved(children: ObjectMap, namespace: string, n
   }
   return false;
 }
+
+/**
+ * Whether the parent's own Namespace (a related object its customize hook asks for) is being
+ * deleted. The API server then refuses every new object in it (NamespaceLifecycle admission)
+ * while the namespace controller deletes what is there, so a sync hook asks for nothing new:
+ * Metacontroller would log each refusal as an error and retry until the namespace is gone.
+ */
+export function namespaceTerminating(related: ObjectMap, namespace: string): boolean {
+  for (const group of Object.values(related)) {
+    for (const object of Object.values(group)) {
+      if (object.kind !== "Namespace" || object.apiVersion !== "v1" || object.metadata.name !== namespace) continue;
+      const phase = (object as { status?: { phase?: string } }).status?.phase;
+      return object.metadata.deletionTimestamp !== undefined || phase === "Terminating";
+    }
+  }
+  return false;
+}
+
+/** The desired children that are observed already: what may still be asked for in a namespace being deleted. */
+export function observedOnly(desired: readonly KubeObject[], children: ObjectMap): KubeObject[] {
+  const observed = new Set<string>();
+  for (const group of Object.values(children)) {
+    for (const object of Object.values(group)) observed.add(objectKey(object));
+  }
+  return desired.filter((child) => observed.has(objectKey(child)));
+}
+
+/** An object's identity among children: apiVersion, kind, namespace and name. */
+export function objectKey(object: KubeObject): string {
+  return `${object.apiVersion}/${object.kind}/${object.metadata.namespace ?? ""}/${object.metadata.name}`;
+}

@@ -1,12 +1,13 @@
 /**
  * The end of a Sandbox's life through the real Metacontroller and kube-controller-manager: its
  * lifetime runs out, and it is deleted (finalize hook, finalizer released, every child gone,
- * the data volume too once no pod uses it).
+ * the data volume too once no pod uses it), alone or with its whole namespace.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { EXAMPLES } from "../support/manifests.js";
-import { apply, condition, eventually, getPool, getSandbox, gone, kubectl, pods, poolReady, restrictedNamespace, running, sandbox, warmPool } from "./support/scenario.js";
+import { env } from "./setup.js";
+import { WARM, apply, condition, eventually, getPool, getSandbox, gone, kubectl, pods, poolReady, restrictedNamespace, running, sandbox, warmPool } from "./support/scenario.js";
 
 const NAMESPACE = "e2e-lifecycle";
 
@@ -53,6 +54,19 @@ describe("a Sandbox's end through the real Metacontroller", function () {
     await kubectl("delete", "sandbox", "kept", "-n", NAMESPACE, "--wait", "--timeout=60s");
     assert.equal(await getSandbox(NAMESPACE, "kept"), undefined);
     for (const path of CHILD_PATHS) await gone(`the deleted Sandbox's ${path.split("/").pop() ?? ""}`, path, "sandbox-id=kept");
+  });
+
+  it("deletion › a namespace deleted with Sandboxes and a WarmPool in it › everything goes, and no new object is asked for", async () => {
+    const doomed = await restrictedNamespace("e2e-doomed-namespace");
+    await apply(warmPool(doomed, "pool"));
+    await poolReady(doomed, "pool", 2);
+    await apply(sandbox(doomed, "warm", {}, WARM), sandbox(doomed, "cold", { storage: { persistent: true } }));
+    await running(doomed, "warm");
+    await running(doomed, "cold");
+    // The namespace controller deletes the children and the parents at once; Metacontroller
+    // logs an error for every child a hook asks it to create there (the afterEach check).
+    await kubectl("delete", "namespace", doomed, "--wait", "--timeout=120s");
+    assert.equal((await env().cluster.client.request("GET", `/api/v1/namespaces/${doomed}`)).status, 404);
   });
 
   it("deletion › a WarmPool deleted › its pods are retired and go, then the pool", async () => {

@@ -26,7 +26,10 @@ function fixtureObjects(): FixtureObject[] {
   const seen = new Map<string, FixtureObject>();
   for (const fixture of fixtureCases("sandbox")) {
     const request = fixture.request() as { parent: KubeObjectLike; related?: Record<string, Record<string, KubeObjectLike>> };
-    const objects = [request.parent, ...Object.values(request.related ?? {}).flatMap((group) => Object.values(group))];
+    // Our own kinds: what the CRDs decide on (a related Namespace is the API server's own).
+    const objects = [request.parent, ...Object.values(request.related ?? {}).flatMap((group) => Object.values(group))].filter((object) =>
+      object.apiVersion.startsWith("llmsafespace.dev/"),
+    );
     for (const object of objects) {
       const fresh = asNew(object);
       const outsideCrds = (fixture.options.outsideCrds ?? []).includes(`${object.kind}/${object.metadata.name}`);

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import request from "supertest";
 import { testApp } from "../support/app.js";
-import { EXAMPLES, yamlObjects } from "../support/manifests.js";
+import { EXAMPLES, kindOf, yamlObjects } from "../support/manifests.js";
 import { describeStatus, type KubeObjectLike } from "./support/kube.js";
 import { cluster } from "./setup.js";
 
@@ -59,7 +59,7 @@ async function reconcile(name: string): Promise<Sandbox> {
   const related: Record<string, Record<string, KubeObjectLike>> = {};
   for (const rule of relatedResources) {
     for (const relatedName of rule.names ?? []) {
-      const kind = rule.resource === "runtimeenvironments" ? "RuntimeEnvironment" : "SandboxProfile";
+      const kind = kindOf(rule.resource);
       const found = await client.get({ apiVersion: rule.apiVersion, kind, metadata: { name: relatedName, ...(rule.namespace !== undefined ? { namespace: rule.namespace } : {}) } });
       if (found.status === 200) (related[`${kind}.${rule.apiVersion}`] ??= {})[relatedName] = found.body;
     }

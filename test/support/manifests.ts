@@ -107,6 +107,7 @@ export function kindOf(resource: string): string {
   if (kinds === undefined) {
     kinds = new Map([
       ["pods", "Pod"],
+      ["namespaces", "Namespace"],
       ["services", "Service"],
       ["serviceaccounts", "ServiceAccount"],
       ["networkpolicies", "NetworkPolicy"],
