@@ -478,7 +478,7 @@ describe("manifests › components", () => {
     const operations = parseYaml(only.patch) as { op: string; path: string; value: string }[];
     assert.deepEqual(new Set(operations.map((o) => `${o.op} ${o.path}`)), new Set(["add /spec/template/spec/containers/0/args/-"]));
     const flags = Object.fromEntries(operations.map((o) => o.value.split("=") as [string, string]));
-    assert.deepEqual(flags, { "--client-go-qps": "100", "--client-go-burst": "200" });
+    assert.deepEqual(flags, { "--client-go-qps": "200", "--client-go-burst": "400" });
     // The README's table says the same.
     const readme = readFileSync(join(REPO, "README.md"), "utf8");
     for (const [flag, value] of Object.entries(flags)) assert.match(readme, new RegExp(`\\| \`${flag}\` \\| \\d+ \\| ${value} \\|`));
