@@ -4,8 +4,6 @@
  * two owners, none orphaned, every Sandbox Running, and soon.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { EXAMPLES } from "../support/manifests.js";
 import { env } from "./setup.js";
 import {
   GROUP_VERSION,
@@ -13,12 +11,11 @@ import {
   apply,
   condition,
   eventually,
-  kubectl,
   list,
   metricValue,
   pods,
   poolReady,
-  restrictedNamespace,
+  scenarioNamespace,
   sandbox,
   warmPool,
   type Sandbox,
@@ -38,8 +35,7 @@ describe("a burst of Sandboxes through the real Metacontroller", function () {
   this.timeout(120_000);
 
   before(async () => {
-    await kubectl("apply", "-f", join(EXAMPLES, "runtimeenvironment-python-3.10.yaml"));
-    await restrictedNamespace(NAMESPACE);
+    await scenarioNamespace(NAMESPACE);
   });
 
   it(`burst › ${BURST} Sandboxes at once against a pool of ${POOL} › ${POOL} claims, one owner per pod, none orphaned, all Running within ${ALL_RUNNING_WITHIN_MS / 1000} s`, async () => {

@@ -4,10 +4,8 @@
  * the data volume too once no pod uses it), alone or with its whole namespace.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { EXAMPLES } from "../support/manifests.js";
 import { env } from "./setup.js";
-import { WARM, apply, condition, eventually, getPool, getSandbox, gone, kubectl, pods, poolReady, restrictedNamespace, running, sandbox, warmPool } from "./support/scenario.js";
+import { WARM, apply, condition, eventually, getPool, getSandbox, gone, kubectl, pods, poolReady, restrictedNamespace, scenarioNamespace, running, sandbox, warmPool } from "./support/scenario.js";
 
 const NAMESPACE = "e2e-lifecycle";
 
@@ -24,8 +22,7 @@ describe("a Sandbox's end through the real Metacontroller", function () {
   this.timeout(120_000);
 
   before(async () => {
-    await kubectl("apply", "-f", join(EXAMPLES, "runtimeenvironment-python-3.10.yaml"));
-    await restrictedNamespace(NAMESPACE);
+    await scenarioNamespace(NAMESPACE);
   });
 
   it("lifetime › a Sandbox with a 3 s timeout › Terminated, Expired=True, its pod deleted, the Sandbox kept", async () => {

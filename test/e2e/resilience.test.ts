@@ -4,8 +4,6 @@
  * back loses nothing and doubles nothing.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { EXAMPLES } from "../support/manifests.js";
 import { env, expectOutage } from "./setup.js";
 import {
   GROUP_VERSION,
@@ -14,12 +12,11 @@ import {
   eventually,
   getPool,
   getSandbox,
-  kubectl,
   list,
   metricValue,
   pods,
   poolReady,
-  restrictedNamespace,
+  scenarioNamespace,
   running,
   sandbox,
   warmPool,
@@ -54,8 +51,7 @@ describe("resilience through the real Metacontroller", function () {
   this.timeout(120_000);
 
   before(async () => {
-    await kubectl("apply", "-f", join(EXAMPLES, "runtimeenvironment-python-3.10.yaml"));
-    await restrictedNamespace(NAMESPACE);
+    await scenarioNamespace(NAMESPACE);
   });
 
   it("resync › a settled Sandbox and WarmPool, Metacontroller restarted › synced again, nothing written", async () => {

@@ -4,9 +4,7 @@
  * Sandbox reaches Running with the children its variant asks for.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { EXAMPLES } from "../support/manifests.js";
-import { GROUP_VERSION, apply, kubectl, list, pods, restrictedNamespace, running, sandbox } from "./support/scenario.js";
+import { GROUP_VERSION, apply, list, pods, running, sandbox, scenarioNamespace } from "./support/scenario.js";
 
 const NAMESPACE = "e2e-security";
 
@@ -55,8 +53,7 @@ describe("security variants through the real Metacontroller", function () {
   this.timeout(120_000);
 
   before(async () => {
-    await kubectl("apply", "-f", join(EXAMPLES, "runtimeenvironment-python-3.10.yaml"), "-f", join(EXAMPLES, "runtimeenvironment-python-3.11.yaml"));
-    await restrictedNamespace(NAMESPACE);
+    await scenarioNamespace(NAMESPACE, ["python-3.10", "python-3.11"]);
     await apply({
       apiVersion: GROUP_VERSION,
       kind: "SandboxProfile",

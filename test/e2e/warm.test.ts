@@ -4,8 +4,6 @@
  * metacontroller/: a claim, a claim given back, and a pool deleted under a claimed pod.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { EXAMPLES } from "../support/manifests.js";
 import { env } from "./setup.js";
 import {
   GROUP_VERSION,
@@ -20,6 +18,7 @@ import {
   poolReady,
   record,
   restrictedNamespace,
+  scenarioNamespace,
   running,
   sandbox,
   warmPool,
@@ -33,8 +32,7 @@ describe("warm pools through the real Metacontroller", function () {
   this.timeout(120_000);
 
   before(async () => {
-    await kubectl("apply", "-f", join(EXAMPLES, "runtimeenvironment-python-3.10.yaml"));
-    await restrictedNamespace(NAMESPACE);
+    await scenarioNamespace(NAMESPACE);
   });
 
   it("warm claim › a Sandbox asks a Ready pool › it takes a pod, and its first status already says Running", async () => {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { KubeConfig, Watch } from "@kubernetes/client-node";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO } from "../../support/manifests.js";
+import { EXAMPLES, REPO } from "../../support/manifests.js";
 import { describeStatus, type KubeObjectLike } from "../../integration/support/kube.js";
 import { env } from "../setup.js";
 
@@ -64,6 +64,15 @@ export async function restrictedNamespace(name: string): Promise<string> {
   });
   assert.equal(created.status, 201, describeStatus(created));
   return name;
+}
+
+/**
+ * What a scenario file starts from: the example RuntimeEnvironments it names (python 3.10 unless
+ * told) applied as an operator applies them, and a namespace of its own enforcing "restricted".
+ */
+export async function scenarioNamespace(name: string, runtimes: readonly string[] = ["python-3.10"]): Promise<string> {
+  await kubectl("apply", ...runtimes.flatMap((runtime) => ["-f", join(EXAMPLES, `runtimeenvironment-${runtime}.yaml`)]));
+  return restrictedNamespace(name);
 }
 
 /** `kubectl apply -f -` of some objects, as an operator would apply them. */
