@@ -10,7 +10,7 @@
  * second and claim conflicts (warm), and per Sandbox: hook calls, Metacontroller's API requests
  * and every write the API server took. Then each target of issue #12 with the figure measured.
  *
- *   npm run bench:e2e                    every case (about five minutes)
+ *   npm run bench:e2e                    every case (about seven minutes)
  *   npm run bench:e2e -- --quick         a smoke run: one trial of bursts of 1 and 20
  *   npm run bench:e2e -- --out FILE      where the JSON results go (default bench/results/e2e-<time>.json)
  *   npm run bench:e2e -- --case warm-100 --metacontroller-arg=--client-go-qps=200

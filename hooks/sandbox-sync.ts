@@ -109,7 +109,9 @@ export async function sandboxSync(
         };
       } else if (warmCondition?.status !== "False") {
         // One claim per start: a Sandbox whose claim came back empty (its status says so) starts
-        // cold on the next sync, when its ServiceAccount exists, without asking again.
+        // cold on the next sync, when its ServiceAccount exists, without asking again. Best
+        // effort: a sync that reads the parent before its status write arrived asks once more,
+        // which costs a listing and can only end in one pod.
         cold = coldPod(sandbox, own, plan.related, plan.security);
         const result = await deps.claimer.claim({ sandbox, ...warm, coldPod: cold });
         if (result.outcome === "claimed") {

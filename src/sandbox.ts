@@ -171,14 +171,18 @@ export function warmPoolOf(pod: ObservedPod | undefined): string | undefined {
  * When the Sandbox started Running: carried over from its status once set; the first time, the
  * moment its pod became Ready, as the pod reports it (observed, so the answer is the same on
  * every sync), or `now` if the pod does not say. A warm pod was Ready in its pool long before a
- * Sandbox claimed it: its Sandbox starts Running when the claim landed (`claimed-at`), not before.
+ * Sandbox claimed it: its Sandbox starts Running when the claim landed (`claimed-at`), not before
+ * — and never later than now, whatever the annotation says.
  */
 export function startTimeOf(status: SandboxStatus | undefined, pod: ObservedPod | undefined, now: Date): string | undefined {
   if (status?.startTime !== undefined) return status.startTime;
   if (pod === undefined || !isPodReady(pod)) return undefined;
   const ready = Date.parse(podReadyCondition(pod)?.lastTransitionTime ?? "");
-  const claimed = Date.parse(pod.metadata.annotations?.[ANNOTATION_CLAIMED_AT] ?? "");
-  const started = Math.max(Number.isNaN(ready) ? now.getTime() : ready, Number.isNaN(claimed) ? -Infinity : claimed);
+  let started = Number.isNaN(ready) ? now.getTime() : ready;
+  if (warmPoolOf(pod) !== undefined) {
+    const claimed = Date.parse(pod.metadata.annotations?.[ANNOTATION_CLAIMED_AT] ?? "");
+    if (!Number.isNaN(claimed)) started = Math.max(started, Math.min(claimed, now.getTime()));
+  }
   return formatTime(new Date(started));
 }
 

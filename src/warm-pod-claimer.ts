@@ -143,7 +143,7 @@ export class KubernetesWarmPods implements WarmPodClaimer, WarmPodRetirer, WarmP
         outcome: "cold",
         reason: Reason.ClaimError,
         message: late
-          ? `The claim did not finish within ${this.deadlineMs} ms; it starts a cold pod. A claim that lands later is given back on the next sync.`
+          ? `The claim did not finish within ${this.deadlineMs} ms; it starts a cold pod. A claim that lands later serves the Sandbox if its cold pod does not exist yet, and is given back to its pool if it does.`
           : `The Kubernetes API failed during the claim (${describe(error)}); it starts a cold pod.`,
       });
     } finally {

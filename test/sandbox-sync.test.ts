@@ -9,6 +9,7 @@ import type { ClaimRequest, ClaimResult, ReleaseResult, WarmPodClaimer } from ".
 import { loadConfig } from "../src/config.js";
 import type { HookRequest, KubeObject } from "../src/metacontroller.js";
 import type { ObservedPod } from "../src/observed.js";
+import { startTimeOf } from "../src/sandbox.js";
 import { RequestValidators } from "../src/validation.js";
 import { FIXTURE_NOW } from "./support/app.js";
 import { fixtureCases } from "./support/fixtures.js";
@@ -169,6 +170,8 @@ describe("sandbox sync with a claimer", () => {
     ["the Sandbox wants persistent storage", "persistent-storage", askForWarm],
     ["the RuntimeEnvironment is missing", "runtime-missing-new", askForWarm],
     ["the Sandbox has expired", "phase-terminated-stays-terminated", askForWarm],
+    // Its ServiceAccount is observed, so only the namespace holds the pod back.
+    ["its namespace is being deleted", "namespace-terminating-pod-deleted", askForWarm],
   ];
   for (const [scenario, fixture, edit] of noClaimCases) {
     it(`sandboxSync › ${scenario} › claims nothing`, async () => {
@@ -178,4 +181,28 @@ describe("sandbox sync with a claimer", () => {
       assert.ok(response.children.filter((c) => c.kind === "Pod").length <= 1);
     });
   }
+});
+
+describe("a Sandbox's start time", () => {
+  const now = new Date(FIXTURE_NOW);
+  const readyAt = (annotations: Record<string, string>, component = "warmpod"): ObservedPod => ({
+    ...CLAIMED_READY,
+    metadata: { ...CLAIMED_READY.metadata, labels: { ...CLAIMED_READY.metadata.labels, component }, annotations },
+  });
+
+  it("startTimeOf › a warm pod claimed after it became Ready › starts at the claim", () => {
+    assert.equal(startTimeOf(undefined, readyAt({ "llmsafespace.dev/claimed-at": "2026-11-29T11:59:30Z" }), now), "2026-11-29T11:59:30Z");
+  });
+
+  it("startTimeOf › a claimed-at later than now › never later than now", () => {
+    assert.equal(startTimeOf(undefined, readyAt({ "llmsafespace.dev/claimed-at": "3000-01-01T00:00:00Z" }), now), "2026-11-29T12:00:00Z");
+  });
+
+  it("startTimeOf › a claimed-at on a pod that is no warm pod › ignored: when it became Ready", () => {
+    assert.equal(startTimeOf(undefined, readyAt({ "llmsafespace.dev/claimed-at": "2026-11-29T11:59:30Z" }, "sandbox"), now), "2026-11-29T10:00:00Z");
+  });
+
+  it("startTimeOf › a start time in the status › carried over", () => {
+    assert.equal(startTimeOf({ startTime: "2026-11-29T09:00:00Z" }, readyAt({}), now), "2026-11-29T09:00:00Z");
+  });
 });

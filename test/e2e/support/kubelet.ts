@@ -88,18 +88,38 @@ export class KubeletStandIn {
     for (const pod of list.body.items) this.observe(pod);
     const config = new KubeConfig();
     config.loadFromFile(this.kubeConfigPath);
-    this.abort = await new Watch(config).watch(
+    const abort = await new Watch(config).watch(
       "/api/v1/pods",
       { resourceVersion: list.body.metadata.resourceVersion, allowWatchBookmarks: false },
       (type: string, pod: Pod) => {
         if (type === "ADDED" || type === "MODIFIED") this.observe(pod);
         if (type === "DELETED") this.done.delete(pod.metadata.uid);
       },
-      () => {
-        // The API server ends watches now and then (and on a restart): list and watch again.
-        if (!this.stopped) this.later(100, () => this.watchFromList());
-      },
+      // The API server ends watches now and then (and on a restart): list and watch again.
+      () => { this.rewatch(); },
     );
+    this.abort = abort;
+    // Stopped while the watch was being set up: nothing may outlive stop().
+    if (this.isStopped()) abort.abort();
+  }
+
+  /** Read anew each time: stop() may come during any await. */
+  private isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** Lists and watches again soon, and again after each failure, until stopped. */
+  private rewatch(): void {
+    if (this.stopped) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.watchFromList().catch((error: unknown) => {
+        if (this.stopped) return;
+        this.errors.push(`The kubelet stand-in lost its watch: ${error instanceof Error ? error.message : String(error)}`);
+        this.rewatch();
+      });
+    }, 100);
+    this.timers.add(timer);
   }
 
   /**
@@ -200,8 +220,9 @@ export class KubeletStandIn {
       // A strategic merge patch: conditions and container statuses merge by their keys.
       "application/strategic-merge-patch+json",
     );
-    // 404: deleted meanwhile; 409: a uid precondition failed (a new pod of the same name).
-    if (response.status !== 200 && response.status !== 404 && response.status !== 409) {
+    // 404: deleted meanwhile; 409 or 422: the uid is not this pod's (a new pod of the same name),
+    // as a uid precondition or as a change of an immutable field.
+    if (response.status !== 200 && response.status !== 404 && response.status !== 409 && response.status !== 422) {
       throw new Error(`Could not report pod ${namespace}/${name} Ready: ${describeStatus(response)}`);
     }
   }
