@@ -30,7 +30,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
   return {
     registry,
-    hooks: new HookRequestMetrics(`${METRIC_PREFIX}hook_requests_total`, `${METRIC_PREFIX}hook_request_duration_seconds`),
+    hooks: new HookRequestMetrics(registry),
     allocationAttempts: new Counter({
       name: `${METRIC_PREFIX}warm_pod_allocation_attempts_total`,
       help: "Sandbox pods started, by whether a warm pod was requested (requested, not_requested).",
@@ -70,12 +70,9 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
   };
 }
 
-/**
- * The text of every metric, as `/metrics` serves it: the Prometheus text format 0.0.4, the
- * registry's default. (The hook metrics are written in that format; the registry must stay on it.)
- */
-export async function exposition(metrics: Metrics): Promise<string> {
-  return `${await metrics.registry.metrics()}\n${metrics.hooks.exposition()}`;
+/** The text of every metric, as `/metrics` serves it (Prometheus text format 0.0.4). */
+export function exposition(metrics: Metrics): Promise<string> {
+  return metrics.registry.metrics();
 }
 
 /** What one hook call adds to its hook's and outcome's series. */
@@ -85,19 +82,30 @@ export interface HookRequestSeries {
 
 /**
  * `llmsafespace_hook_requests_total` and `llmsafespace_hook_request_duration_seconds`, counted on
- * every hook call. Kept as plain numbers per series and written out only when scraped: through
- * prom-client each call built and looked up a label hash twice (in an experiment, a build without
- * the two ran a Sandbox's sync about a tenth faster; docs/PERFORMANCE.md). Labels are the hook's
- * route name and the outcome, both from this server's own code.
+ * every hook call, by the hook's route name and the outcome (both from this server's own code).
+ * Each hook and outcome's pair of prom-client series is looked up once and kept, so that a call
+ * does not hash its labels twice.
  */
 export class HookRequestMetrics {
-  private readonly byHook = new Map<string, Map<Outcome, HookSeries>>();
+  private readonly requests: Counter<"hook" | "outcome">;
+  private readonly duration: Histogram<"hook" | "outcome">;
+  private readonly byHook = new Map<string, Map<Outcome, HookRequestSeries>>();
 
-  constructor(
-    readonly requestsName: string,
-    readonly durationName: string,
-    private readonly buckets: readonly number[] = HOOK_DURATION_BUCKETS,
-  ) {}
+  constructor(registry: Registry) {
+    this.requests = new Counter({
+      name: `${METRIC_PREFIX}hook_requests_total`,
+      help: "Hook requests answered, by hook and outcome (ok, invalid, error).",
+      labelNames: ["hook", "outcome"],
+      registers: [registry],
+    });
+    this.duration = new Histogram({
+      name: `${METRIC_PREFIX}hook_request_duration_seconds`,
+      help: "Time to answer a hook request, from the first byte read to the last byte written.",
+      labelNames: ["hook", "outcome"],
+      buckets: [...HOOK_DURATION_BUCKETS],
+      registers: [registry],
+    });
+  }
 
   /** The series of one hook and outcome, made on first use. */
   series(hook: string, outcome: Outcome): HookRequestSeries {
@@ -108,67 +116,16 @@ export class HookRequestMetrics {
     }
     let series = outcomes.get(outcome);
     if (series === undefined) {
-      series = new HookSeries(`hook="${labelText(hook)}",outcome="${outcome}"`, this.buckets);
+      const count = this.requests.labels({ hook, outcome });
+      const time = this.duration.labels({ hook, outcome });
+      series = {
+        observe: (seconds) => {
+          count.inc();
+          time.observe(seconds);
+        },
+      };
       outcomes.set(outcome, series);
     }
     return series;
   }
-
-  /** Both metrics in Prometheus text format: by hook, in the order each was first called, then by outcome. */
-  exposition(): string {
-    const all = [...this.byHook.values()].flatMap((outcomes) => [...outcomes.values()]);
-    const requests = [
-      `# HELP ${this.requestsName} Hook requests answered, by hook and outcome (ok, invalid, error).`,
-      `# TYPE ${this.requestsName} counter`,
-      ...all.map((series) => `${this.requestsName}{${series.labels}} ${series.count}`),
-    ];
-    const duration = [
-      `# HELP ${this.durationName} Time to answer a hook request, from the first byte read to the last byte written.`,
-      `# TYPE ${this.durationName} histogram`,
-    ];
-    for (const series of all) {
-      let cumulative = 0;
-      this.buckets.forEach((bound, index) => {
-        cumulative += series.perBucket[index] ?? 0;
-        duration.push(`${this.durationName}_bucket{le="${bound}",${series.labels}} ${cumulative}`);
-      });
-      duration.push(
-        `${this.durationName}_bucket{le="+Inf",${series.labels}} ${series.count}`,
-        `${this.durationName}_sum{${series.labels}} ${series.sum}`,
-        `${this.durationName}_count{${series.labels}} ${series.count}`,
-      );
-    }
-    return `${requests.join("\n")}\n\n${duration.join("\n")}\n`;
-  }
-}
-
-class HookSeries implements HookRequestSeries {
-  count = 0;
-  sum = 0;
-  /** Observations per bucket, not cumulative; those above the last bound are only in `count`. */
-  readonly perBucket: Float64Array;
-
-  constructor(
-    readonly labels: string,
-    private readonly bounds: readonly number[],
-  ) {
-    this.perBucket = new Float64Array(bounds.length);
-  }
-
-  observe(seconds: number): void {
-    this.count += 1;
-    this.sum += seconds;
-    const bounds = this.bounds;
-    for (let index = 0; index < bounds.length; index++) {
-      if (seconds <= (bounds[index] ?? Infinity)) {
-        this.perBucket[index] = (this.perBucket[index] ?? 0) + 1;
-        return;
-      }
-    }
-  }
-}
-
-/** A label value in Prometheus text: backslash, double quote and line feed escaped. */
-function labelText(value: string): string {
-  return value.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
 }

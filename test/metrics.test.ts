@@ -1,85 +1,65 @@
+/**
+ * /metrics: every metric through prom-client, with the names, HELP texts, buckets and labels the
+ * server has always written (test/fixtures/metrics/exposition.txt is what it wrote for the same
+ * calls when the hook metrics had a writer of their own).
+ */
 import assert from "node:assert/strict";
-import { Counter, Histogram, Registry } from "prom-client";
-import { HookRequestMetrics, createMetrics, exposition } from "../src/metrics.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import request from "supertest";
+import { createMetrics, exposition } from "../src/metrics.js";
+import { testApp } from "./support/app.js";
+import { FIXTURES } from "./support/fixtures.js";
+import { countSample } from "./support/metrics-sample.js";
 
-const REQUESTS = "llmsafespace_hook_requests_total";
-const DURATION = "llmsafespace_hook_request_duration_seconds";
-const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const RECORDED = readFileSync(join(FIXTURES, "metrics", "exposition.txt"), "utf8");
 
-/** The same calls through prom-client's own Counter and Histogram, as the server counted before. */
-async function promClientText(calls: readonly [string, "ok" | "invalid" | "error", number][]): Promise<string> {
-  const registry = new Registry();
-  const requests = new Counter({
-    name: REQUESTS,
-    help: "Hook requests answered, by hook and outcome (ok, invalid, error).",
-    labelNames: ["hook", "outcome"],
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: DURATION,
-    help: "Time to answer a hook request, from the first byte read to the last byte written.",
-    labelNames: ["hook", "outcome"],
-    buckets: BUCKETS,
-    registers: [registry],
-  });
-  for (const [hook, outcome, seconds] of calls) {
-    requests.inc({ hook, outcome });
-    duration.observe({ hook, outcome }, seconds);
-  }
-  return registry.metrics();
+/** The sample lines of a text, each with its labels in name order, sorted: what two writers must agree on. */
+function samples(text: string): string[] {
+  return text.split("\n").filter((line) => line !== "").map(sortedLabels).sort();
 }
 
 describe("metrics", () => {
-  it("metrics › hook requests › written out as prom-client writes the same counter and histogram", async () => {
-    const calls: [string, "ok" | "invalid" | "error", number][] = [
-      ["sandbox/sync", "ok", 0.0004],
-      ["sandbox/sync", "ok", 0.001],
-      ["sandbox/sync", "ok", 0.003],
-      ["warmpool/sync", "ok", 0.7],
-      ["sandbox/sync", "invalid", 0.0002],
-      ["sandbox/sync", "ok", 42],
-      ["warmpool/sync", "error", 10],
-    ];
-    const hooks = new HookRequestMetrics(REQUESTS, DURATION);
-    for (const [hook, outcome, seconds] of calls) hooks.series(hook, outcome).observe(seconds);
-    // Line for line, though not in the same order: prom-client writes a bucket's `le` after the
-    // series' labels.
-    const lines = (text: string) => text.split("\n").filter((line) => line !== "").map(sortedLabels).sort();
-    assert.deepEqual(lines(hooks.exposition()), lines(await promClientText(calls)));
-  });
-
-  it("metrics › hook requests › buckets are cumulative; +Inf, _count and the counter agree", () => {
-    const hooks = new HookRequestMetrics(REQUESTS, DURATION);
-    for (const seconds of [0.0005, 0.003, 0.003, 20]) hooks.series("sandbox/sync", "ok").observe(seconds);
-    const text = hooks.exposition();
-    const value = (line: string) => Number(new RegExp(`^${line.replace(/[{}+.()]/g, "\\$&")} (\\S+)$`, "m").exec(text)?.[1]);
-    const labels = 'hook="sandbox/sync",outcome="ok"';
-    assert.equal(value(`${DURATION}_bucket{le="0.001",${labels}}`), 1);
-    assert.equal(value(`${DURATION}_bucket{le="0.0025",${labels}}`), 1);
-    assert.equal(value(`${DURATION}_bucket{le="0.005",${labels}}`), 3);
-    assert.equal(value(`${DURATION}_bucket{le="10",${labels}}`), 3);
-    assert.equal(value(`${DURATION}_bucket{le="+Inf",${labels}}`), 4);
-    assert.equal(value(`${DURATION}_count{${labels}}`), 4);
-    assert.equal(value(`${REQUESTS}{${labels}}`), 4);
-    assert.ok(Math.abs(value(`${DURATION}_sum{${labels}}`) - 20.0065) < 1e-9);
-  });
-
-  it("metrics › hook requests › a label value is escaped", () => {
-    const hooks = new HookRequestMetrics(REQUESTS, DURATION);
-    hooks.series('odd"\\\nname', "ok").observe(0.1);
-    assert.match(hooks.exposition(), new RegExp(`^${REQUESTS}\\{hook="odd\\\\"\\\\\\\\\\\\nname",outcome="ok"\\} 1$`, "m"));
-  });
-
-  it("metrics › exposition › every family once, after the registry's own", async () => {
+  it("metrics › the sample calls › the same families, HELP, TYPE and samples as the server wrote before", async () => {
     const metrics = createMetrics({ processMetrics: false });
-    metrics.hooks.series("sandbox/sync", "ok").observe(0.002);
-    metrics.claimConflicts.inc();
+    countSample(metrics);
+    assert.deepEqual(samples(await exposition(metrics)), samples(RECORDED));
+  });
+
+  it("metrics › GET /metrics › serves the registry's text, process metrics included", async () => {
+    const metrics = createMetrics();
+    countSample(metrics);
+    const response = await request(testApp({ metrics })).get("/metrics");
+    assert.equal(response.status, 200);
+    assert.match(String(response.headers["content-type"]), /^text\/plain; version=0\.0\.4/);
+    const served = samples(response.text);
+    for (const line of samples(RECORDED)) assert.ok(served.includes(line), `missing: ${line}`);
+    assert.ok(served.some((line) => line.startsWith("llmsafespace_process_cpu_seconds_total ")));
+  });
+
+  it("metrics › hook requests › buckets are cumulative; +Inf, _count and the counter agree", async () => {
+    const metrics = createMetrics({ processMetrics: false });
+    for (const seconds of [0.0005, 0.003, 0.003, 20]) metrics.hooks.series("sandbox/sync", "ok").observe(seconds);
     const text = await exposition(metrics);
-    const families = [...text.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1]);
+    const value = (name: string, labels: string) =>
+      Number(samples(text).find((line) => line.startsWith(`${name}{${labels}} `))?.split(" ")[1]);
+    const DURATION = "llmsafespace_hook_request_duration_seconds";
+    const labels = (le?: string) => (le === undefined ? 'hook="sandbox/sync",outcome="ok"' : `hook="sandbox/sync",le="${le}",outcome="ok"`);
+    assert.equal(value(`${DURATION}_bucket`, labels("0.001")), 1);
+    assert.equal(value(`${DURATION}_bucket`, labels("0.0025")), 1);
+    assert.equal(value(`${DURATION}_bucket`, labels("0.005")), 3);
+    assert.equal(value(`${DURATION}_bucket`, labels("10")), 3);
+    assert.equal(value(`${DURATION}_bucket`, labels("+Inf")), 4);
+    assert.equal(value(`${DURATION}_count`, labels()), 4);
+    assert.equal(value("llmsafespace_hook_requests_total", labels()), 4);
+    assert.ok(Math.abs(value(`${DURATION}_sum`, labels()) - 20.0065) < 1e-9);
+  });
+
+  it("metrics › exposition › every family once", async () => {
+    const metrics = createMetrics({ processMetrics: false });
+    countSample(metrics);
+    const families = [...(await exposition(metrics)).matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1]);
     assert.equal(new Set(families).size, families.length);
-    assert.ok(families.includes(REQUESTS) && families.includes(DURATION) && families.includes("llmsafespace_warm_pod_claim_conflicts_total"));
-    assert.match(text, /\n\n# HELP llmsafespace_hook_requests_total /);
-    assert.ok(text.endsWith("\n") && !text.endsWith("\n\n\n"));
   });
 });
 
