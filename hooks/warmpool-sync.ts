@@ -20,6 +20,7 @@ import { isPodFailure, resolvePodSecurity, type PodFailure, type PodSecurity } f
 import { findRelated, type RelatedProblems, type SandboxRelated } from "../src/sandbox.js";
 import {
   RETIRE_RETRY_SECONDS,
+  WARM_POOL_SIZE_CAP,
   count,
   keptPods,
   newPodNames,
@@ -191,7 +192,7 @@ function targetOf(pool: WarmPool, size: PoolSize, assigned: number): string {
   if (!autoScaling.enabled) return `The pool keeps ${count(size.desired, "pod")} warm (${bounds}).`;
   const demand = `for ${assigned} claimed, so that at most ${autoScaling.targetUtilization}% of the pool is claimed`;
   return size.desired < size.wanted
-    ? `Autoscaling asks for ${count(size.wanted, "pod")} warm ${demand}; maxSize ${maxSize} caps the pool at ${size.desired}.`
+    ? `Autoscaling asks for ${count(size.wanted, "pod")} warm ${demand}; ${maxSize > 0 ? `maxSize ${maxSize}` : `the largest pool a hook server keeps (${WARM_POOL_SIZE_CAP})`} caps the pool at ${size.desired}.`
     : `Autoscaling keeps ${count(size.desired, "pod")} warm ${demand} (${bounds}).`;
 }
 

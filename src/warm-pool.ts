@@ -117,19 +117,28 @@ export interface PoolSize {
 }
 
 /**
+ * The most warm pods a pool keeps, whatever its spec: the CRD's maximum of minSize and maxSize,
+ * and what maxSize 0 means. Every sync of a pool carries each of its pods, and a thousand keep
+ * that request a few megabytes (docs/PERFORMANCE.md).
+ */
+export const WARM_POOL_SIZE_CAP = 1000;
+
+/**
  * minSize, or with autoscaling enough warm pods that at most `targetUtilization` percent of the
- * pool (warm + assigned) is assigned; never more than maxSize, unless maxSize is below minSize.
+ * pool (warm + assigned) is assigned; never more than maxSize, unless maxSize is below minSize,
+ * and never more than {@link WARM_POOL_SIZE_CAP}.
  */
 export function poolSize(spec: WarmPoolSpec, assigned: number): PoolSize {
-  const { minSize, maxSize, autoScaling } = spec;
+  const { minSize, autoScaling } = spec;
+  const maxSize = spec.maxSize > 0 ? spec.maxSize : WARM_POOL_SIZE_CAP;
   // assigned / (warm + assigned) ≤ target ⇔ warm ≥ assigned·100/target − assigned. Integers on
   // both sides of the division, so a whole quotient is exact and ceil never rounds it up.
   const forDemand = autoScaling.enabled ? Math.ceil((assigned * 100) / autoScaling.targetUtilization) - assigned : 0;
   const wanted = Math.max(minSize, forDemand);
   return {
-    desired: maxSize > 0 ? Math.max(minSize, Math.min(wanted, maxSize)) : wanted,
+    desired: Math.min(Math.max(minSize, Math.min(wanted, maxSize)), WARM_POOL_SIZE_CAP),
     wanted,
-    conflict: maxSize > 0 && maxSize < minSize,
+    conflict: maxSize < minSize,
   };
 }
 

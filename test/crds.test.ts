@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { isDeepStrictEqual } from "node:util";
 import { Ajv, type ValidateFunction } from "ajv";
 import { parse } from "yaml";
+import { WARM_POOL_SIZE_CAP } from "../src/warm-pool.js";
 
 /** The part of an OpenAPI v3 schema, as Kubernetes restricts it, that these CRDs use. */
 interface Schema {
@@ -513,6 +514,14 @@ describe("crds/* defaults", () => {
       }
     });
   }
+});
+
+describe("crds/warmpool.yaml size cap", () => {
+  it("crds › WarmPool minSize and maxSize › capped at the hooks' WARM_POOL_SIZE_CAP", () => {
+    const spec = (schemaOf("warmpool.yaml") as { properties: { spec: { properties: Record<string, { maximum?: number }> } } }).properties.spec.properties;
+    assert.equal(spec.minSize?.maximum, WARM_POOL_SIZE_CAP);
+    assert.equal(spec.maxSize?.maximum, WARM_POOL_SIZE_CAP);
+  });
 });
 
 describe("crds/* under ajv, as the hook server applies them", () => {

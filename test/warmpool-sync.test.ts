@@ -178,6 +178,8 @@ describe("warm pool size", () => {
     ["50% target, 10 claimed, maxSize 4", spec(1, 4, true, 50), 10, 4],
     ["maxSize below minSize", spec(3, 1, true, 50), 10, 3],
     ["100% target", spec(0, 0, true, 100), 7, 0],
+    ["no maxSize, 80% target, 5,000 claimed", spec(0, 0, true, 80), 5000, 1000],
+    ["maxSize and minSize at the cap", spec(1000, 1000, true, 10), 5000, 1000],
   ];
   for (const [scenario, input, assigned, desired] of table) {
     it(`poolSize › ${scenario} › wants ${desired} warm`, () => {

@@ -71,6 +71,16 @@ const rejected: { name: string; object: KubeObjectLike; mentions: RegExp }[] = [
     mentions: /spec\.minSize/,
   },
   {
+    name: "a WarmPool larger than 1,000 pods",
+    object: { apiVersion: "llmsafespace.dev/v1", kind: "WarmPool", metadata: { name: "bad", namespace: "team-a" }, spec: { runtime: "python:3.10", minSize: 1, maxSize: 1001 } },
+    mentions: /spec\.maxSize.*less than or equal to 1000/,
+  },
+  {
+    name: "a WarmPool keeping more than 1,000 pods",
+    object: { apiVersion: "llmsafespace.dev/v1", kind: "WarmPool", metadata: { name: "bad", namespace: "team-a" }, spec: { runtime: "python:3.10", minSize: 5000 } },
+    mentions: /spec\.minSize.*less than or equal to 1000/,
+  },
+  {
     name: "a RuntimeEnvironment without an image",
     object: { apiVersion: "llmsafespace.dev/v1", kind: "RuntimeEnvironment", metadata: { name: "bad" }, spec: { language: "python" } },
     mentions: /spec\.image.*Required/,

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FIXTURE_NOW } from "./app.js";
+import { WARM_POOL_SIZE_CAP } from "../../src/warm-pool.js";
 import { FIXTURES } from "./fixtures.js";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -41,14 +42,17 @@ function podUid(index: number): string {
  * A WarmPool with `n` observed pods, all `available` and Ready, made from the first pod of the
  * `at-min-size` fixture: unique names and uids, created within the last 20 minutes (the ttl is an
  * hour) and `minSize: n`, so the sync keeps every pod and creates, retires and drops nothing.
+ * Past the CRD's cap (1,000) minSize stays at the cap and the pool scaled a moment ago, so the
+ * spare pods wait out scaleDownDelay and are kept too.
  */
 export function warmPoolRequest(n: number, nowMs = Date.now()): JsonObject {
   const fixture = JSON.parse(readFileSync(join(FIXTURES, "warmpool", "at-min-size", "request.json"), "utf8")) as Json;
   const request = shiftTimes(fixture, nowMs - Date.parse(FIXTURE_NOW)) as JsonObject;
   const parent = object(request.parent, "parent");
-  object(parent.spec, "parent.spec").minSize = n;
+  object(parent.spec, "parent.spec").minSize = Math.min(n, WARM_POOL_SIZE_CAP);
   const status = object(parent.status, "parent.status");
   status.availablePods = n;
+  if (n > WARM_POOL_SIZE_CAP) status.lastScaleTime = wireTime(nowMs - 1000);
   const children = object(request.children, "children");
   const observed = Object.values(object(children["Pod.v1"], "children.Pod.v1"));
   const template = JSON.stringify(observed[0]);
