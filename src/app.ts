@@ -1,8 +1,9 @@
 /**
- * The hook server's request handling: the hooks by name, the routes, validation and metrics.
- * Built by a factory that does not listen, so tests drive it in-process.
+ * The hook server's request handling: the hooks by name, the express app with its routes,
+ * validation at the edge, metrics and the one error handler.
  */
-import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
+import { scan } from "secure-json-parse";
 import { sandboxCustomize } from "../hooks/sandbox-customize.js";
 import { sandboxFinalize } from "../hooks/sandbox-finalize.js";
 import { sandboxSync } from "../hooks/sandbox-sync.js";
@@ -13,7 +14,7 @@ import type { Sandbox, WarmPool } from "./api-types.js";
 import { disabledRetirer, noRecycling, type WarmPodClaimer, type WarmPodRecycler, type WarmPodRetirer } from "./claimer.js";
 import type { Config } from "./config.js";
 import { HttpError } from "./errors.js";
-import { bearerCheck, hookEndpoint, routePath, sendError, sendJson, unauthorized } from "./hook-http.js";
+import { bearerCheck, unauthorized } from "./auth.js";
 import type { Logger } from "./log.js";
 import type { CustomizeRequest, HookRequest } from "./metacontroller.js";
 import { exposition, type Metrics } from "./metrics.js";
@@ -110,49 +111,175 @@ function hooks(deps: AppDeps): Record<HookName, Hook> {
   };
 }
 
+/** The JSON body parser's errors (body-parser's `type`), as this server words them. */
+function bodyError(error: { type?: unknown; message: string; status?: unknown; encoding?: unknown }, limit: number): HttpError {
+  switch (error.type) {
+    case "entity.too.large":
+      return new HttpError(413, `Request body too large: the limit is ${limit} bytes (BODY_LIMIT_BYTES)`);
+    case "entity.parse.failed":
+      return new HttpError(400, `Request body is not valid JSON: ${error.message}`);
+    case "charset.unsupported":
+      return new HttpError(415, `Request body charset is not supported (${error.message}); send UTF-8 JSON`);
+    case "request.size.invalid":
+      return new HttpError(400, "Request body is not as long as its Content-Length");
+    default:
+      return new HttpError(typeof error.status === "number" && error.status >= 400 && error.status < 500 ? error.status : 400, error.message);
+  }
+}
+
+/** `application/json`, with or without parameters such as `charset`. */
+function isJson(contentType: string | undefined): boolean {
+  const type = contentType?.split(";", 1)[0]?.trim().toLowerCase();
+  return type === "application/json";
+}
+
 /**
- * The hook server as a `node:http` request listener: the hook endpoints (src/hook-http.ts, the
- * hot path), then health, readiness and metrics; anything else is a 404 with a JSON error. It
- * does not listen, so tests drive it in-process (supertest) and main.ts serves it over HTTP or
- * HTTPS.
+ * The hook server: an express app with a route per hook, `/healthz`, `/readyz` and `/metrics`,
+ * and one error handler. It does not listen, so tests drive it in-process (supertest) and main.ts
+ * serves it over HTTP or HTTPS, with the server timeouts that cut off a request still arriving.
+ *
+ * A hook call, in order: counted when its answer is done; Bearer authentication; a 415 unless
+ * the body is uncompressed `application/json` (Metacontroller sends plain JSON, and a body
+ * inflated here would escape the limit); express.json with `BODY_LIMIT_BYTES` (413 past it);
+ * a 400 for an empty body or a `__proto__` / `constructor.prototype` key; then the hook, with a
+ * 503 and `Retry-After` if it outlasts `HOOK_DEADLINE_MS`.
  */
-export function createApp(deps: AppDeps): RequestListener {
-  const hookCall = hookEndpoint({
-    names: HOOK_NAMES,
-    run: hookRunner(deps),
-    bodyLimitBytes: deps.config.bodyLimitBytes,
-    deadlineMs: deps.config.hookDeadlineMs,
-    ...(deps.token !== undefined ? { token: deps.token } : {}),
-    metrics: deps.metrics,
-    logger: deps.logger,
-  });
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  const { bodyLimitBytes, hookDeadlineMs, auth } = deps.config;
   const authorized = bearerCheck(deps.token);
-  const operational: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void> | void> = {
-    "/healthz": (_req, res) => {
-      sendJson(res, 200, { status: "ok" });
-    },
-    "/readyz": (_req, res) => {
-      const ready = deps.isReady?.() ?? true;
-      sendJson(res, ready ? 200 : 503, { status: ready ? "ok" : "not ready" });
-    },
-    "/metrics": async (req, res) => {
-      if (deps.config.auth.protectMetrics && !authorized(req.headers.authorization)) throw unauthorized(res);
-      const text = await exposition(deps.metrics);
-      res.writeHead(200, { "content-type": deps.metrics.registry.contentType, "content-length": Buffer.byteLength(text) });
-      res.end(text);
-    },
+  const run = hookRunner(deps);
+  const { logger, metrics } = deps;
+
+  const requireToken: RequestHandler = (req, res, next) => {
+    if (authorized(req.headers.authorization)) next();
+    else next(unauthorized(res));
   };
-  return (req, res) => {
-    if (hookCall(req, res)) return;
-    const path = routePath(req.url);
-    const route = req.method === "GET" || req.method === "HEAD" ? operational[path] : undefined;
-    // Only the hook calls have a body; anything sent with another request is read off and dropped.
-    req.resume();
-    void (async () => {
-      if (route === undefined) throw new HttpError(404, `No route for ${req.method ?? "?"} ${path}`);
-      await route(req, res);
-    })().catch((error: unknown) => {
-      sendError(req, res, error, deps.logger);
-    });
+  const plainJsonOnly: RequestHandler = (req, _res, next) => {
+    const encoding = (req.headers["content-encoding"] ?? "identity").toLowerCase();
+    if (encoding !== "identity") next(new HttpError(415, `Content-Encoding ${encoding} is not supported; send the body uncompressed`));
+    else if (!isJson(req.headers["content-type"])) next(new HttpError(415, `Content-Type must be application/json, got ${req.headers["content-type"] ?? "none"}`));
+    else next();
   };
+  const parseJson = express.json({
+    limit: bodyLimitBytes,
+    inflate: false,
+    type: "application/json",
+    // body-parser reads an empty body as {}; this server says what is wrong with it instead.
+    verify: (_req, _res, raw) => {
+      if (raw.length === 0) throw new HttpError(400, "Request body is empty; expected a JSON object");
+    },
+  });
+  const refusePoison: RequestHandler = (req, _res, next) => {
+    const body: unknown = req.body;
+    try {
+      // secure-json-parse's rule for prototype poisoning: a __proto__ key, or a constructor key
+      // holding a prototype, anywhere in the body.
+      if (typeof body === "object" && body !== null) scan(body, { protoAction: "error", constructorAction: "error" });
+      next();
+    } catch (error) {
+      next(new HttpError(400, `Request body is not valid JSON: ${(error as Error).message}`));
+    }
+  };
+
+  for (const name of HOOK_NAMES) {
+    const counted: RequestHandler = (_req, res, next) => {
+      const started = performance.now();
+      const series = (status: number) => metrics.hooks.series(name, status < 400 ? "ok" : status < 500 ? "invalid" : "error");
+      res.on("close", () => {
+        // Cut off before its answer was written: not counted.
+        if (res.writableFinished) series(res.statusCode).observe((performance.now() - started) / 1000);
+      });
+      next();
+    };
+    const answer: RequestHandler = (req, res, next) => {
+      let settled = false;
+      // A hook that outlasts its deadline gets a 503 (Metacontroller retries) instead of
+      // Metacontroller timing out on us. The work itself goes on: a claim that lands late is
+      // found by the next sync.
+      const deadline = setTimeout(() => {
+        settled = true;
+        next(new HttpError(503, `The ${name} hook did not finish within ${hookDeadlineMs} ms; retry`));
+      }, hookDeadlineMs);
+      run(name, req.body).then(
+        (result) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(deadline);
+          res.json(result);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(deadline);
+          next(error);
+        },
+      );
+    };
+    app.post(`/${name}`, counted, requireToken, plainJsonOnly, parseJson, refusePoison, answer);
+  }
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", (_req, res) => {
+    const ready = deps.isReady?.() ?? true;
+    res.status(ready ? 200 : 503).json({ status: ready ? "ok" : "not ready" });
+  });
+  app.get("/metrics", ...(auth.protectMetrics ? [requireToken] : []), async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await exposition(metrics));
+  });
+  app.use((req, _res, next) => {
+    next(new HttpError(404, `No route for ${req.method} ${req.path}`));
+  });
+
+  // Express tells an error handler by its four parameters, the last unused here.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const handleError: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+    const path = req.path;
+    // The client went away while its body arrived: nobody is left to answer.
+    if ((error as { type?: unknown }).type === "request.aborted") return;
+    if (res.headersSent) {
+      logger.error({ path, err: error }, "Failed while writing an answer; dropped the connection");
+      res.destroy();
+      return;
+    }
+    const known =
+      error instanceof HttpError
+        ? error
+        : typeof (error as { type?: unknown }).type === "string"
+          ? bodyError(error as { type: string; message: string }, bodyLimitBytes)
+          : error;
+    const answer = errorAnswer(known);
+    logError(logger, path, known, answer);
+    if (answer.retry) res.set("Retry-After", "1");
+    res.status(answer.status).json(answer.body);
+  };
+  app.use(handleError);
+  return app;
+}
+
+/**
+ * The one error answer. Bad input → 4xx with `{error, details}`; anything else → 5xx, logged,
+ * with `Retry-After`, and Metacontroller retries. Never a 200 with half an answer.
+ */
+function errorAnswer(error: unknown): { status: number; retry: boolean; body: { error: string; details: string[] } } {
+  if (error instanceof HttpError && error.status >= 500) {
+    return { status: error.status, retry: true, body: { error: error.message, details: [] } };
+  }
+  if (error instanceof HttpError) return { status: error.status, retry: false, body: { error: error.message, details: error.details } };
+  return { status: 500, retry: true, body: { error: "Internal error while answering the hook; Metacontroller will retry", details: [] } };
+}
+
+/** Logs an error as {@link errorAnswer} classes it: retryable → warn, client → debug, ours → error. */
+function logError(logger: Logger, path: string, error: unknown, answer: ReturnType<typeof errorAnswer>): void {
+  if (answer.retry && error instanceof HttpError) {
+    logger.warn({ path, status: answer.status, error: error.message }, "Answered a hook with a retryable error");
+  } else if (!answer.retry) {
+    logger.debug({ path, status: answer.status, error: answer.body.error, details: answer.body.details }, "Rejected request");
+  } else {
+    logger.error({ path, err: error }, "Failed to answer request");
+  }
 }
