@@ -59,12 +59,29 @@ function sandboxCase(id: string, title: string, fixture: string, check: (respons
   };
 }
 
+/**
+ * A pool's request as Metacontroller sends it: each observed pod carries the annotation in which
+ * Metacontroller keeps what it last applied, the pod as the hook asked for it (about as long as
+ * the rest of the pod).
+ */
+function withLastApplied(request: JsonObject): JsonObject {
+  const pods = object(object(request.children, "children")["Pod.v1"], "children.Pod.v1");
+  for (const value of Object.values(pods)) {
+    const pod = object(value, "pod");
+    const metadata = object(pod.metadata, "pod.metadata");
+    const annotations = object(metadata.annotations ?? {}, "pod.metadata.annotations");
+    const applied = { apiVersion: "v1", kind: "Pod", metadata: { name: metadata.name ?? null, namespace: metadata.namespace ?? null, labels: metadata.labels ?? null }, spec: pod.spec ?? null };
+    metadata.annotations = { ...annotations, "metacontroller.k8s.io/last-applied-configuration": JSON.stringify(applied) };
+  }
+  return request;
+}
+
 function warmPoolCase(n: number): BenchCase {
   return {
     id: `warmpool-sync-${n}`,
     title: `warmpool sync, N=${n.toLocaleString("en-US")} pods`,
     path: "/warmpool/sync",
-    body: () => Buffer.from(JSON.stringify(warmPoolRequest(n))),
+    body: () => Buffer.from(JSON.stringify(withLastApplied(warmPoolRequest(n)))),
     check: (response) => {
       const status = object(response.status, "status");
       expect("status.availablePods", status.availablePods, n);
@@ -76,7 +93,8 @@ function warmPoolCase(n: number): BenchCase {
   };
 }
 
-export const WARM_POOL_SIZES = [10, 100, 1000, 10_000] as const;
+/** Up to the largest pool there is (WARM_POOL_SIZE_CAP). */
+export const WARM_POOL_SIZES = [10, 100, 1000] as const;
 
 export const CASES: readonly BenchCase[] = [
   sandboxCase("sandbox-sync-new", "sandbox sync, new Sandbox (standard-minimal)", "standard-minimal", (response) => {

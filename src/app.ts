@@ -35,6 +35,8 @@ export interface AppDeps {
   isReady?: () => boolean;
   /** When set, every hook call must carry `Authorization: Bearer <token>`. @default none */
   token?: string;
+  /** Told of every hook call's end: answered whole, or cut off (main.ts logs both at exit). */
+  onHookDone?: (answered: boolean) => void;
 }
 
 type Hook = (body: unknown, now: Date) => unknown;
@@ -157,69 +159,75 @@ export function createApp(deps: AppDeps): Express {
     if (authorized(req.headers.authorization)) next();
     else next(unauthorized(res));
   };
-  const plainJsonOnly: RequestHandler = (req, _res, next) => {
+  const parseJson = express.json({ limit: bodyLimitBytes, inflate: false, type: "application/json" });
+
+  const names = new Map<string, HookName>(HOOK_NAMES.map((name) => [name, name]));
+  /**
+   * Before the body is read: which hook (routes match in any case), counted once its answer is
+   * done, then the token, then a 415 unless the body is uncompressed `application/json`.
+   */
+  const admit: RequestHandler = (req, res, next) => {
+    const name = names.get(`${String(req.params.parent)}/${String(req.params.hook)}`.toLowerCase());
+    if (name === undefined) {
+      next("route");
+      return;
+    }
+    res.locals.hook = name;
+    const started = performance.now();
+    res.on("close", () => {
+      deps.onHookDone?.(res.writableFinished);
+      // Cut off before its answer was written: not counted.
+      if (!res.writableFinished) return;
+      const status = res.statusCode;
+      metrics.hooks.series(name, status < 400 ? "ok" : status < 500 ? "invalid" : "error").observe((performance.now() - started) / 1000);
+    });
+    if (!authorized(req.headers.authorization)) {
+      next(unauthorized(res));
+      return;
+    }
     const encoding = (req.headers["content-encoding"] ?? "identity").toLowerCase();
     if (encoding !== "identity") next(new HttpError(415, `Content-Encoding ${encoding} is not supported; send the body uncompressed`));
     else if (!isJson(req.headers["content-type"])) next(new HttpError(415, `Content-Type must be application/json, got ${req.headers["content-type"] ?? "none"}`));
+    // body-parser reads an empty body as {}; this server says what is wrong with it instead.
+    else if (req.headers["content-length"] === "0") next(new HttpError(400, "Request body is empty; expected a JSON object"));
     else next();
   };
-  const parseJson = express.json({
-    limit: bodyLimitBytes,
-    inflate: false,
-    type: "application/json",
-    // body-parser reads an empty body as {}; this server says what is wrong with it instead.
-    verify: (_req, _res, raw) => {
-      if (raw.length === 0) throw new HttpError(400, "Request body is empty; expected a JSON object");
-    },
-  });
-  const refusePoison: RequestHandler = (req, _res, next) => {
+  /** After the body is parsed: the poisoning check, then the hook within its deadline. */
+  const answer: RequestHandler = (req, res, next) => {
+    const name = res.locals.hook as HookName;
     const body: unknown = req.body;
     try {
       // secure-json-parse's rule for prototype poisoning: a __proto__ key, or a constructor key
       // holding a prototype, anywhere in the body.
       if (typeof body === "object" && body !== null) scan(body, { protoAction: "error", constructorAction: "error" });
-      next();
     } catch (error) {
       next(new HttpError(400, `Request body is not valid JSON: ${(error as Error).message}`));
+      return;
     }
-  };
-
-  for (const name of HOOK_NAMES) {
-    const counted: RequestHandler = (_req, res, next) => {
-      const started = performance.now();
-      const series = (status: number) => metrics.hooks.series(name, status < 400 ? "ok" : status < 500 ? "invalid" : "error");
-      res.on("close", () => {
-        // Cut off before its answer was written: not counted.
-        if (res.writableFinished) series(res.statusCode).observe((performance.now() - started) / 1000);
-      });
-      next();
-    };
-    const answer: RequestHandler = (req, res, next) => {
-      let settled = false;
-      // A hook that outlasts its deadline gets a 503 (Metacontroller retries) instead of
-      // Metacontroller timing out on us. The work itself goes on: a claim that lands late is
-      // found by the next sync.
-      const deadline = setTimeout(() => {
+    let settled = false;
+    // A hook that outlasts its deadline gets a 503 (Metacontroller retries) instead of
+    // Metacontroller timing out on us. The work itself goes on: a claim that lands late is
+    // found by the next sync.
+    const deadline = setTimeout(() => {
+      settled = true;
+      next(new HttpError(503, `The ${name} hook did not finish within ${hookDeadlineMs} ms; retry`));
+    }, hookDeadlineMs);
+    run(name, body).then(
+      (result) => {
+        if (settled) return;
         settled = true;
-        next(new HttpError(503, `The ${name} hook did not finish within ${hookDeadlineMs} ms; retry`));
-      }, hookDeadlineMs);
-      run(name, req.body).then(
-        (result) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(deadline);
-          res.json(result);
-        },
-        (error: unknown) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(deadline);
-          next(error);
-        },
-      );
-    };
-    app.post(`/${name}`, counted, requireToken, plainJsonOnly, parseJson, refusePoison, answer);
-  }
+        clearTimeout(deadline);
+        res.json(result);
+      },
+      (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        next(error);
+      },
+    );
+  };
+  app.post("/:parent/:hook", admit, parseJson, answer);
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });

@@ -70,6 +70,8 @@ async function start(config: Config): Promise<void> {
   const metrics = createMetrics();
   const pods = await warmPods(config, logger, metrics);
   let ready = false;
+  // Hook calls answered, and any a shutdown cut off: the exit log says whether draining worked.
+  const calls = { answered: 0, cutOff: 0 };
   const app = createApp({
     config,
     validators: new RequestValidators(),
@@ -80,10 +82,14 @@ async function start(config: Config): Promise<void> {
     logger,
     metrics,
     isReady: () => ready,
+    onHookDone: (answered) => {
+      if (answered) calls.answered++;
+      else calls.cutOff++;
+    },
     ...(token !== undefined ? { token } : {}),
   });
   // A request that has not fully arrived within the hook deadline gets a 408: Metacontroller
-  // has given up on it by then, and a body trickling in would hold its share of the body budget.
+  // has given up on it by then, and a body trickling in would hold its connection and memory.
   const timeouts = { requestTimeout: config.hookDeadlineMs, headersTimeout: config.hookDeadlineMs, connectionsCheckingInterval: 1000 };
   const server: Server = tls === undefined ? createHttpServer(timeouts, app) : createHttpsServer({ ...tls, ...timeouts }, app);
   server.listen(config.port, () => {
@@ -103,17 +109,10 @@ async function start(config: Config): Promise<void> {
     process.exit(1);
   });
 
-  // Hook calls answered, and any a shutdown cut off: the exit log says whether draining worked.
-  const calls = { answered: 0, cutOff: 0 };
   let draining = false;
-  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+  server.on("request", (_req: IncomingMessage, res: ServerResponse) => {
     // While draining, each answer closes its connection, so clients do not reuse it.
     if (draining) res.setHeader("Connection", "close");
-    if (req.method !== "POST") return;
-    res.once("close", () => {
-      if (res.writableFinished) calls.answered++;
-      else calls.cutOff++;
-    });
   });
   const drain = (signal: string) => {
     if (draining) return;
