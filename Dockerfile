@@ -28,7 +28,7 @@ FROM ${RUNTIME_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production
 # package.json: "type": "module" makes dist/**/*.js ES modules, and the server finds crds/ by
-# walking up from dist/src/ to the folder that holds package.json (src/crds.ts). crds/ is the one
+# walking up from dist/src/api/ to the folder that holds package.json (src/api/crds.ts). crds/ is the one
 # source of the request schemas, read at start.
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
@@ -37,4 +37,4 @@ COPY --from=build /app/crds ./crds
 USER 65532:65532
 EXPOSE 8080
 # The distroless image's entrypoint is node itself.
-CMD ["dist/src/main.js"]
+CMD ["dist/src/server/main.js"]

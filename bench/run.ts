@@ -2,7 +2,7 @@
  * `npm run bench`: the hook server against the floor of an express hook server.
  *
  * For each case it starts, as separate processes with the same Node flags, the real hook server
- * (bench/.build/src/main.js, the code `npm start` runs, with no Kubernetes access) and a baseline
+ * (bench/.build/src/server/main.js, the code `npm start` runs, with no Kubernetes access) and a baseline
  * express app that only parses the same body with `express.json` and answers the same bytes
  * (bench/baseline-server.ts). It drives each in turn over loopback HTTP with autocannon at a
  * fixed concurrency, and reports requests/s, p50 and p99 latency, the ratio to the baseline, CPU
@@ -16,7 +16,7 @@
  *   npm run bench -- --quick           a smoke run: fewer cases, short durations (under a minute)
  *   npm run bench -- --case warmpool-sync-1000 --profile
  *                                      one case, both servers under --cpu-prof (bench/profiles/)
- *   npm run bench -- --hook /elsewhere/dist/src/main.js
+ *   npm run bench -- --hook /elsewhere/dist/src/server/main.js
  *                                      another build of the hook server, say an older commit's
  *   npm run bench -- --node-flags ""   both servers with Node's defaults instead of the Deployment's
  *
@@ -59,7 +59,7 @@ const { values: args } = parseArgs({
 });
 
 /** The hook server's entry point: this checkout's build, or another build's (`--hook`, to compare). */
-const HOOK_SERVER = args.hook ?? join(BUILD, "src", "main.js");
+const HOOK_SERVER = args.hook ?? join(BUILD, "src", "server", "main.js");
 /** Concurrent connections: what a Metacontroller with a few workers sends one hook server. */
 const CONNECTIONS = Number(args.connections ?? "4");
 const NODE_FLAGS: readonly string[] = nodeFlags();

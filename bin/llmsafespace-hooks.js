@@ -3,8 +3,8 @@
 // installed package); in a checkout without one, the TypeScript itself through tsx.
 import { existsSync } from "node:fs";
 
-const built = new URL("../dist/src/cli.js", import.meta.url);
-const source = new URL("../src/cli.ts", import.meta.url);
+const built = new URL("../dist/src/render/cli.js", import.meta.url);
+const source = new URL("../src/render/cli.ts", import.meta.url);
 if (!existsSync(built)) {
   const { register } = await import("tsx/esm/api");
   register();

@@ -5,11 +5,11 @@
  * Depends on the spec only, as Metacontroller caches the answer per parent generation.
  * https://metacontroller.github.io/metacontroller/api/customize.html
  */
-import type { RuntimeUser } from "../src/api-types.js";
-import { API_VERSION } from "../src/api-types.js";
-import type { ProfileConfig } from "../src/config.js";
-import type { CustomizeRequest, CustomizeResponse, RelatedResourceRule } from "../src/metacontroller.js";
-import { profileAllowed, profileNamespace, sandboxRuntimeName } from "../src/sandbox.js";
+import type { RuntimeUser } from "../src/api/index.js";
+import { API_VERSION } from "../src/api/index.js";
+import type { ProfileConfig } from "../src/sandbox/index.js";
+import type { CustomizeRequest, CustomizeResponse, RelatedResourceRule } from "../src/api/index.js";
+import { profileAllowed, profileNamespace, sandboxRuntimeName } from "../src/sandbox/index.js";
 
 export interface SandboxCustomizeDeps {
   config: { profile: ProfileConfig };

@@ -6,14 +6,14 @@
  * Metacontroller deletes it. `finalized` is said only once no child is observed any more:
  * Metacontroller may call again, and each call answers from what it sees.
  */
-import type { Sandbox, SandboxStatus } from "../src/api-types.js";
-import type { WarmPodRecycler } from "../src/claimer.js";
-import { ConditionType, Reason } from "../src/conditions.js";
-import { LABEL_CLAIMED_BY } from "../src/labels.js";
-import { allObjects, objectsOfKind, type HookRequest, type HookResponse, type KubeObject } from "../src/metacontroller.js";
-import { keepObserved, type ObservedPod } from "../src/observed.js";
-import type { RecycleDecision } from "../src/recycle.js";
-import { conditionsOf, previousCondition, readyCondition } from "../src/sandbox.js";
+import type { Sandbox, SandboxStatus } from "../src/api/index.js";
+import type { WarmPodRecycler } from "../src/warm-pool/index.js";
+import { ConditionType, Reason } from "../src/api/index.js";
+import { LABEL_CLAIMED_BY } from "../src/children/index.js";
+import { allObjects, objectsOfKind, type HookRequest, type HookResponse, type KubeObject } from "../src/api/index.js";
+import { keepObserved, type ObservedPod } from "../src/api/index.js";
+import type { RecycleDecision } from "../src/warm-pool/index.js";
+import { conditionsOf, previousCondition, readyCondition } from "../src/sandbox/index.js";
 
 export interface SandboxFinalizeDeps {
   now: Date;

@@ -5,13 +5,14 @@
  * claimer it is given. Time comes in as `now`: the same request and the same `now` give the
  * same bytes.
  */
-import type { Sandbox, SandboxPhase, SandboxStatus } from "../src/api-types.js";
-import type { WarmPodClaimer } from "../src/claimer.js";
-import { ConditionType, Reason, type ConditionInput } from "../src/conditions.js";
-import type { NetworkConfig, PodConfig, ProfileConfig } from "../src/config.js";
-import { LABEL_CLAIMED_BY, sandboxChildName, sandboxLabels, sandboxSelector } from "../src/labels.js";
-import { allObjects, objectsOfKind, type HookRequest, type HookResponse, type KubeObject } from "../src/metacontroller.js";
-import { sandboxNetworkPolicies, type NetworkPolicies } from "../src/network-policy.js";
+import type { Sandbox, SandboxPhase, SandboxStatus } from "../src/api/index.js";
+import type { WarmPodClaimer } from "../src/warm-pool/index.js";
+import { ConditionType, Reason, type ConditionInput } from "../src/api/index.js";
+import type { NetworkConfig, PodConfig } from "../src/children/index.js";
+import type { ProfileConfig } from "../src/sandbox/index.js";
+import { LABEL_CLAIMED_BY, sandboxChildName, sandboxLabels, sandboxSelector } from "../src/children/index.js";
+import { allObjects, objectsOfKind, type HookRequest, type HookResponse, type KubeObject } from "../src/api/index.js";
+import { sandboxNetworkPolicies, type NetworkPolicies } from "../src/children/index.js";
 import {
   isPodReady,
   keepObserved,
@@ -20,8 +21,8 @@ import {
   observedOnly,
   serviceAccountObserved,
   type ObservedPod,
-} from "../src/observed.js";
-import { persistentVolumeClaim } from "../src/persistent-volume-claim.js";
+} from "../src/api/index.js";
+import { persistentVolumeClaim } from "../src/children/index.js";
 import {
   buildPod,
   isPodFailure,
@@ -30,7 +31,7 @@ import {
   resolveWritablePaths,
   type PodFailure,
   type PodSecurity,
-} from "../src/pod.js";
+} from "../src/children/index.js";
 import {
   conditionsOf,
   findRelated,
@@ -43,9 +44,9 @@ import {
   warmRequest,
   type RelatedProblems,
   type SandboxRelated,
-} from "../src/sandbox.js";
-import { serviceAccount } from "../src/service-account.js";
-import { sandboxService, serviceEndpoint } from "../src/service.js";
+} from "../src/sandbox/index.js";
+import { serviceAccount } from "../src/children/index.js";
+import { sandboxService, serviceEndpoint } from "../src/children/index.js";
 
 export interface SandboxSyncDeps {
   config: { network: NetworkConfig; pod: PodConfig; profile: ProfileConfig };

@@ -6,9 +6,9 @@
  * name to a new pod while it exists.
  * https://metacontroller.github.io/metacontroller/api/customize.html
  */
-import type { WarmPool } from "../src/api-types.js";
-import { claimedWarmPodSelector } from "../src/labels.js";
-import type { CustomizeRequest, CustomizeResponse } from "../src/metacontroller.js";
+import type { WarmPool } from "../src/api/index.js";
+import { claimedWarmPodSelector } from "../src/children/index.js";
+import type { CustomizeRequest, CustomizeResponse } from "../src/api/index.js";
 import { sandboxCustomize, type SandboxCustomizeDeps } from "./sandbox-customize.js";
 
 export type WarmPoolCustomizeDeps = SandboxCustomizeDeps;

@@ -7,11 +7,11 @@
  * must never be left with open network), and `finalized` comes once nothing is observed. Each
  * call answers from what it sees, so Metacontroller may call again.
  */
-import type { WarmPool, WarmPoolStatus } from "../src/api-types.js";
-import type { WarmPodRetirer } from "../src/claimer.js";
-import { ConditionType, Reason } from "../src/conditions.js";
-import { allObjects, type HookRequest, type HookResponse } from "../src/metacontroller.js";
-import { namespaceTerminating, observedOnly } from "../src/observed.js";
+import type { WarmPool, WarmPoolStatus } from "../src/api/index.js";
+import type { WarmPodRetirer } from "../src/warm-pool/index.js";
+import { ConditionType, Reason } from "../src/api/index.js";
+import { allObjects, type HookRequest, type HookResponse } from "../src/api/index.js";
+import { namespaceTerminating, observedOnly } from "../src/api/index.js";
 import {
   RETIRE_RETRY_SECONDS,
   count,
@@ -22,7 +22,7 @@ import {
   retireFailure,
   retirePods,
   warmPoolSupport,
-} from "../src/warm-pool.js";
+} from "../src/warm-pool/index.js";
 
 export interface WarmPoolFinalizeDeps {
   retirer: WarmPodRetirer;

@@ -9,15 +9,16 @@
  * Pure but for that one side effect, which happens through the retirer it is given. Time comes in
  * as `now`: the same request, the same `now` and the same retirer answers give the same bytes.
  */
-import type { WarmPool, WarmPoolStatus } from "../src/api-types.js";
-import type { WarmPodRetirer } from "../src/claimer.js";
-import { ConditionType, Reason, type ConditionInput } from "../src/conditions.js";
-import type { PodConfig, ProfileConfig } from "../src/config.js";
-import { warmPoolChildName } from "../src/labels.js";
-import type { HookRequest, HookResponse, KubeObject } from "../src/metacontroller.js";
-import { namespaceTerminating, observedOnly, serviceAccountObserved, type ObservedPod } from "../src/observed.js";
-import { isPodFailure, resolvePodSecurity, type PodFailure, type PodSecurity } from "../src/pod.js";
-import { findRelated, type RelatedProblems, type SandboxRelated } from "../src/sandbox.js";
+import type { WarmPool, WarmPoolStatus } from "../src/api/index.js";
+import type { WarmPodRetirer } from "../src/warm-pool/index.js";
+import { ConditionType, Reason, type ConditionInput } from "../src/api/index.js";
+import type { PodConfig } from "../src/children/index.js";
+import type { ProfileConfig } from "../src/sandbox/index.js";
+import { warmPoolChildName } from "../src/children/index.js";
+import type { HookRequest, HookResponse, KubeObject } from "../src/api/index.js";
+import { namespaceTerminating, observedOnly, serviceAccountObserved, type ObservedPod } from "../src/api/index.js";
+import { isPodFailure, resolvePodSecurity, type PodFailure, type PodSecurity } from "../src/children/index.js";
+import { findRelated, type RelatedProblems, type SandboxRelated } from "../src/sandbox/index.js";
 import {
   RETIRE_RETRY_SECONDS,
   WARM_POOL_SIZE_CAP,
@@ -36,7 +37,7 @@ import {
   warmPoolSupport,
   type PoolPods,
   type PoolSize,
-} from "../src/warm-pool.js";
+} from "../src/warm-pool/index.js";
 
 export interface WarmPoolSyncDeps {
   config: { pod: PodConfig; profile: ProfileConfig };

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, loadConfig } from "../src/config.js";
+import { ConfigError, loadConfig } from "../src/server/config.js";
 
 describe("config", () => {
   it("loadConfig › an empty environment › gives the documented defaults", () => {

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { isDeepStrictEqual } from "node:util";
 import { Ajv, type ValidateFunction } from "ajv";
 import { parse } from "yaml";
-import { WARM_POOL_SIZE_CAP } from "../src/warm-pool.js";
+import { WARM_POOL_SIZE_CAP } from "../src/warm-pool/warm-pool.js";
 
 /** The part of an OpenAPI v3 schema, as Kubernetes restricts it, that these CRDs use. */
 interface Schema {

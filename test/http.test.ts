@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import request from "supertest";
 import type { RequestListener } from "node:http";
-import { createMetrics } from "../src/metrics.js";
+import { createMetrics } from "../src/server/metrics.js";
 import { testApp } from "./support/app.js";
 import { fixtureCases } from "./support/fixtures.js";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { dnsLabel, labelValue, runtimeName } from "../src/labels.js";
+import { dnsLabel, labelValue, runtimeName } from "../src/children/labels.js";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 

@@ -10,10 +10,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import request from "supertest";
 import { parse as parseYaml } from "yaml";
-import { defaultConfig, loadConfig } from "../src/config.js";
-import { loadCrdSchemas, type OpenApiSchema } from "../src/crds.js";
-import { describeErrors, kubernetesAjv } from "../src/validation.js";
-import { warmPodDifferences } from "../src/warm-pod-match.js";
+import { defaultConfig, loadConfig } from "../src/server/config.js";
+import { loadCrdSchemas, type OpenApiSchema } from "../src/api/crds.js";
+import { describeErrors, kubernetesAjv } from "../src/server/validation.js";
+import { warmPodDifferences } from "../src/warm-pool/warm-pod-match.js";
 import { testApp } from "./support/app.js";
 import { validateKubernetesObject } from "./support/k8s-schema.js";
 import {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import request from "supertest";
-import { createMetrics, exposition } from "../src/metrics.js";
+import { createMetrics, exposition } from "../src/server/metrics.js";
 import { testApp } from "./support/app.js";
 import { FIXTURES } from "./support/fixtures.js";
 import { countSample } from "./support/metrics-sample.js";

@@ -3,9 +3,9 @@
  * check, each failing exactly that check.
  */
 import assert from "node:assert/strict";
-import type { WarmPool } from "../src/api-types.js";
-import type { ObservedPod } from "../src/observed.js";
-import { recycleDecision, type RecycleReason } from "../src/recycle.js";
+import type { WarmPool } from "../src/api/api-types.js";
+import type { ObservedPod } from "../src/api/observed.js";
+import { recycleDecision, type RecycleReason } from "../src/warm-pool/recycle.js";
 
 const NOW = new Date("2026-11-29T12:00:00Z");
 

@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { checkSync } from "recheck";
-import { loadCrdSchemas, type OpenApiSchema } from "../src/crds.js";
-import { BEARER } from "../src/auth.js";
-import { ENVELOPE_PATTERNS } from "../src/validation.js";
+import { loadCrdSchemas, type OpenApiSchema } from "../src/api/crds.js";
+import { BEARER } from "../src/server/auth.js";
+import { ENVELOPE_PATTERNS } from "../src/server/validation.js";
 
 function patterns(schema: unknown, path: string, found: Map<string, string>): void {
   if (Array.isArray(schema)) {

@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import request from "supertest";
 import { parseAllDocuments, stringify } from "yaml";
-import { main } from "../src/cli.js";
+import { main } from "../src/render/cli.js";
 import { testApp } from "./support/app.js";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");

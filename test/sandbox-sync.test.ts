@@ -4,13 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { sandboxSync } from "../hooks/sandbox-sync.js";
-import type { Sandbox } from "../src/api-types.js";
-import type { ClaimRequest, ClaimResult, ReleaseResult, WarmPodClaimer } from "../src/claimer.js";
-import { loadConfig } from "../src/config.js";
-import type { HookRequest, KubeObject } from "../src/metacontroller.js";
-import type { ObservedPod } from "../src/observed.js";
-import { startTimeOf } from "../src/sandbox.js";
-import { RequestValidators } from "../src/validation.js";
+import type { Sandbox } from "../src/api/api-types.js";
+import type { ClaimRequest, ClaimResult, ReleaseResult, WarmPodClaimer } from "../src/warm-pool/claimer.js";
+import { loadConfig } from "../src/server/config.js";
+import type { HookRequest, KubeObject } from "../src/api/metacontroller.js";
+import type { ObservedPod } from "../src/api/observed.js";
+import { startTimeOf } from "../src/sandbox/sandbox.js";
+import { RequestValidators } from "../src/server/validation.js";
 import { FIXTURE_NOW } from "./support/app.js";
 import { fixtureCases } from "./support/fixtures.js";
 

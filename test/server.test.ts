@@ -1,5 +1,5 @@
 /**
- * The hook endpoints of the express app (src/app.ts), beyond the edge that test/http.test.ts
+ * The hook endpoints of the express app (src/server/app.ts), beyond the edge that test/http.test.ts
  * covers: a pool at the size cap answered byte for byte as the hook answers, bodies without a
  * length, the deadline, the routes, and compressed bodies refused.
  */
@@ -7,16 +7,16 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { gzipSync } from "node:zlib";
 import request from "supertest";
-import { hookRunner, type AppDeps } from "../src/app.js";
-import { disabledClaimer, disabledRetirer } from "../src/claimer.js";
-import { loadConfig } from "../src/config.js";
-import { createLogger } from "../src/log.js";
-import { createMetrics } from "../src/metrics.js";
-import { RequestValidators } from "../src/validation.js";
+import { hookRunner, type AppDeps } from "../src/server/app.js";
+import { disabledClaimer, disabledRetirer } from "../src/warm-pool/claimer.js";
+import { loadConfig } from "../src/server/config.js";
+import { createLogger } from "../src/server/log.js";
+import { createMetrics } from "../src/server/metrics.js";
+import { RequestValidators } from "../src/server/validation.js";
 import { FIXTURE_NOW, testApp } from "./support/app.js";
 import { fixtureCases } from "./support/fixtures.js";
 import { warmPoolRequest } from "./support/pools.js";
-import { WARM_POOL_SIZE_CAP } from "../src/warm-pool.js";
+import { WARM_POOL_SIZE_CAP } from "../src/warm-pool/warm-pool.js";
 
 const sandbox = fixtureCases("sandbox").find((c) => c.name === "standard-minimal");
 if (sandbox === undefined) throw new Error("fixture standard-minimal is missing");

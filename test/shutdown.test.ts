@@ -64,10 +64,10 @@ async function waitReady(port: number): Promise<void> {
   throw new Error("the server did not become ready");
 }
 
-/** Starts src/main.ts on a free port with `env`; resolves once it is ready. */
+/** Starts src/server/main.ts on a free port with `env`; resolves once it is ready. */
 async function startServer(env: Record<string, string>) {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "src", "main.ts")], {
+  const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "src", "server", "main.ts")], {
     cwd: REPO,
     env: { ...process.env, PORT: String(port), ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -44,7 +44,7 @@ describe("TLS", function () {
     }
     assert.equal(made.status, 0, made.stderr);
     const port = await freePort();
-    const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "src", "main.ts")], {
+    const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "src", "server", "main.ts")], {
       cwd: REPO,
       env: { ...process.env, PORT: String(port), LOG_LEVEL: "warn", TLS_CERT_FILE: join(dir, "tls.crt"), TLS_KEY_FILE: join(dir, "tls.key") },
       stdio: "ignore",

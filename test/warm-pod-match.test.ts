@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { KubeObject } from "../src/metacontroller.js";
-import { quantityValue, warmPodDifferences } from "../src/warm-pod-match.js";
+import type { KubeObject } from "../src/api/metacontroller.js";
+import { quantityValue, warmPodDifferences } from "../src/warm-pool/warm-pod-match.js";
 
 function pod(container: Record<string, unknown>, spec: Record<string, unknown> = {}): KubeObject {
   return {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { KubeConfig } from "@kubernetes/client-node";
 import request from "supertest";
-import { KubernetesWarmPods } from "../../src/warm-pod-claimer.js";
+import { KubernetesWarmPods } from "../../src/warm-pool/warm-pod-claimer.js";
 import {
   RUNTIME_ENVIRONMENT,
   coldPodTemplate,

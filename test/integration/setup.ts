@@ -4,7 +4,7 @@
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { crdDirectory } from "../../src/crds.js";
+import { crdDirectory } from "../../src/api/crds.js";
 import { yamlObjects } from "../support/manifests.js";
 import { startCluster, type TestCluster } from "./support/cluster.js";
 import { describeStatus, type KubeObjectLike } from "./support/kube.js";

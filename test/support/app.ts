@@ -1,12 +1,12 @@
 /** An in-process hook server for tests: defaults, a fixed clock, silent logs, no claiming. */
 import type { RequestListener } from "node:http";
 import request from "supertest";
-import { createApp } from "../../src/app.js";
-import { disabledClaimer, type WarmPodClaimer, type WarmPodRetirer } from "../../src/claimer.js";
-import { loadConfig } from "../../src/config.js";
-import { createLogger } from "../../src/log.js";
-import { createMetrics, type Metrics } from "../../src/metrics.js";
-import { RequestValidators } from "../../src/validation.js";
+import { createApp } from "../../src/server/app.js";
+import { disabledClaimer, type WarmPodClaimer, type WarmPodRetirer } from "../../src/warm-pool/claimer.js";
+import { loadConfig } from "../../src/server/config.js";
+import { createLogger } from "../../src/server/log.js";
+import { createMetrics, type Metrics } from "../../src/server/metrics.js";
+import { RequestValidators } from "../../src/server/validation.js";
 import type { FixtureCase } from "./fixtures.js";
 
 /** The moment every fixture is answered at, unless its fixture.json says otherwise. */

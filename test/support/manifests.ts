@@ -10,7 +10,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import request from "supertest";
 import { parseAllDocuments } from "yaml";
-import type { RelatedResourceRule } from "../../src/metacontroller.js";
+import type { RelatedResourceRule } from "../../src/api/metacontroller.js";
 import { FIXTURE_NOW, testApp } from "./app.js";
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");

@@ -3,7 +3,7 @@
  * them with test/fixtures/metrics/exposition.txt (what it wrote before the hook metrics moved to
  * prom-client's own Counter and Histogram).
  */
-import type { Metrics, Outcome } from "../../src/metrics.js";
+import type { Metrics, Outcome } from "../../src/server/metrics.js";
 
 export const SAMPLE_CALLS: readonly [string, Outcome, number][] = [
   ["sandbox/sync", "ok", 0.0004],

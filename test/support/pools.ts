@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FIXTURE_NOW } from "./app.js";
-import { WARM_POOL_SIZE_CAP } from "../../src/warm-pool.js";
+import { WARM_POOL_SIZE_CAP } from "../../src/warm-pool/warm-pool.js";
 import { FIXTURES } from "./fixtures.js";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

@@ -11,7 +11,7 @@
  *   them: Metacontroller's StatefulSet with `metacontroller/components/metacontroller-rate-limits`;
  * - this project's CRDs (`kubectl apply -k crds/`) and `kubectl kustomize metacontroller/` with
  *   only the webhook URLs pointed at the local hook server;
- * - the hook server as `npm start` runs it (`node dist/src/main.js`), with a token of the
+ * - the hook server as `npm start` runs it (`node dist/src/server/main.js`), with a token of the
  *   `llmsafespace-hooks` ServiceAccount, so exactly the RBAC in metacontroller/;
  * - a kubelet stand-in (./kubelet.ts) on one fake node.
  */
@@ -285,7 +285,7 @@ export class HookServer {
 
   async start(): Promise<void> {
     const env = { PATH: process.env.PATH, PORT: String(this.port), KUBECONFIG: this.kubeconfigPath, LOG_LEVEL: "info" };
-    this.child = launch(process.execPath, [join(REPO, "dist", "src", "main.js")], env, this.logFile);
+    this.child = launch(process.execPath, [join(REPO, "dist", "src", "server", "main.js")], env, this.logFile);
     const child = this.child;
     await until("the hook server", child, async () => (await fetch(`${this.url}/readyz`)).ok);
   }

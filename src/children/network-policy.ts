@@ -4,12 +4,31 @@
  * ever opens a path; `default-deny` closes the rest.
  * https://kubernetes.io/docs/concepts/services-networking/network-policies/
  */
-import type { EgressRule, PortRule } from "./api-types.js";
+import type { EgressRule, PortRule } from "../api/index.js";
 import { egressBlock, parseCidr } from "./cidr.js";
-import type { NetworkConfig } from "./config.js";
 import { ANNOTATION_ALLOWED_DOMAINS, sandboxChildName } from "./labels.js";
-import type { ChildMetadata } from "./metacontroller.js";
+import type { ChildMetadata } from "../api/index.js";
 import { SANDBOX_PORT } from "./pod.js";
+
+/** Who enforces egress by domain. */
+export type FqdnProvider = "none" | "cilium";
+
+/** What a sandbox's NetworkPolicies need to know about the cluster. */
+export interface NetworkConfig {
+  /** Namespace labels of the LLMSafeSpace API service. @default {"kubernetes.io/metadata.name": "llmsafespace"} */
+  apiNamespaceSelector: Record<string, string>;
+  /** Pod labels of the LLMSafeSpace API service. @default {app: "llmsafespace", component: "api"} */
+  apiPodSelector: Record<string, string>;
+  /** Namespace labels of the cluster DNS. @default {"kubernetes.io/metadata.name": "kube-system"} */
+  dnsNamespaceSelector: Record<string, string>;
+  /** Pod labels of the cluster DNS. @default {"k8s-app": "kube-dns"} */
+  dnsPodSelector: Record<string, string>;
+  /**
+   * Who enforces egress by domain. `none`: plain NetworkPolicies, which cannot match a domain;
+   * `cilium`: a CiliumNetworkPolicy with `toFQDNs`. @default "none"
+   */
+  fqdnProvider: FqdnProvider;
+}
 
 /**
  * Where a domain rule may go when plain NetworkPolicies enforce it: the public internet on the

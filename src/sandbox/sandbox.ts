@@ -10,9 +10,9 @@ import type {
   SandboxProfile,
   SandboxStatus,
   SecurityLevel,
-} from "./api-types.js";
-import { API_VERSION } from "./api-types.js";
-import { ConditionType, Reason, carryCondition, formatTime, type ConditionInput } from "./conditions.js";
+} from "../api/index.js";
+import { API_VERSION } from "../api/index.js";
+import { ConditionType, Reason, carryCondition, formatTime, type ConditionInput } from "../api/index.js";
 import {
   ANNOTATION_CLAIMED_AT,
   ANNOTATION_USE_WARM_POD,
@@ -21,10 +21,20 @@ import {
   LABEL_COMPONENT,
   LABEL_POOL,
   runtimeName,
-} from "./labels.js";
-import { compareStrings, objectsOfKind, type ObjectMap } from "./metacontroller.js";
-import { isPodReady, podReadyCondition, type ObservedPod } from "./observed.js";
-import type { PodFailure } from "./pod.js";
+} from "../children/index.js";
+import { compareStrings, objectsOfKind, type ObjectMap } from "../api/index.js";
+import { isPodReady, podReadyCondition, type ObservedPod } from "../api/index.js";
+import type { PodFailure } from "../children/index.js";
+
+/** Which SandboxProfiles a Sandbox may use. */
+export interface ProfileConfig {
+  /**
+   * Namespaces whose SandboxProfiles a Sandbox in any namespace may name. A Sandbox may always
+   * name a profile in its own namespace; any other is refused, so one tenant cannot borrow
+   * another's network rules. @default [] (own namespace only)
+   */
+  sharedNamespaces: string[];
+}
 
 /** The RuntimeEnvironment a Sandbox (or WarmPool) runs on: `python:3.10` → `python-3.10`. */
 export function sandboxRuntimeName(owner: RuntimeUser): string {

@@ -5,9 +5,9 @@
  */
 import { createHash } from "node:crypto";
 import type { V1Pod } from "@kubernetes/client-node";
-import type { WarmPool, WarmPoolSpec, WarmPoolStatus } from "./api-types.js";
+import type { WarmPool, WarmPoolSpec, WarmPoolStatus } from "../api/index.js";
 import type { WarmPodRetirer } from "./claimer.js";
-import { ConditionType, Reason, carryCondition, formatTime, type ConditionInput } from "./conditions.js";
+import { ConditionType, Reason, carryCondition, formatTime, type ConditionInput } from "../api/index.js";
 import {
   ANNOTATION_WARM_POD,
   LABEL_POOL,
@@ -19,13 +19,13 @@ import {
   warmPodSelector,
   warmPoolChildName,
   warmPoolLabels,
-} from "./labels.js";
-import { compareStrings, objectsOfKind, type KubeObject, type ObjectMap } from "./metacontroller.js";
-import type { NetworkPolicy } from "./network-policy.js";
-import { isPodReady, keepObserved, type ObservedPod } from "./observed.js";
-import { buildPod, resolveResources, resolveWritablePaths, type PodSecurity } from "./pod.js";
-import type { SandboxRelated } from "./sandbox.js";
-import { serviceAccount } from "./service-account.js";
+} from "../children/index.js";
+import { compareStrings, objectsOfKind, type KubeObject, type ObjectMap } from "../api/index.js";
+import type { NetworkPolicy } from "../children/index.js";
+import { isPodReady, keepObserved, type ObservedPod } from "../api/index.js";
+import { buildPod, resolveResources, resolveWritablePaths, type PodSecurity } from "../children/index.js";
+import type { SandboxRelated } from "../sandbox/index.js";
+import { serviceAccount } from "../children/index.js";
 
 /** How soon a pool asks to be synced again after the retirer could not reach the API. */
 export const RETIRE_RETRY_SECONDS = 30;

@@ -3,41 +3,10 @@
  * every key with a default. Nothing else reads `process.env`.
  */
 
+import { type FqdnProvider, type NetworkConfig, type PodConfig } from "../children/index.js";
+import type { ProfileConfig } from "../sandbox/index.js";
+
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
-export type FqdnProvider = "none" | "cilium";
-
-/** What a sandbox's NetworkPolicies need to know about the cluster. */
-export interface NetworkConfig {
-  /** Namespace labels of the LLMSafeSpace API service. @default {"kubernetes.io/metadata.name": "llmsafespace"} */
-  apiNamespaceSelector: Record<string, string>;
-  /** Pod labels of the LLMSafeSpace API service. @default {app: "llmsafespace", component: "api"} */
-  apiPodSelector: Record<string, string>;
-  /** Namespace labels of the cluster DNS. @default {"kubernetes.io/metadata.name": "kube-system"} */
-  dnsNamespaceSelector: Record<string, string>;
-  /** Pod labels of the cluster DNS. @default {"k8s-app": "kube-dns"} */
-  dnsPodSelector: Record<string, string>;
-  /**
-   * Who enforces egress by domain. `none`: plain NetworkPolicies, which cannot match a domain;
-   * `cilium`: a CiliumNetworkPolicy with `toFQDNs`. @default "none"
-   */
-  fqdnProvider: FqdnProvider;
-}
-
-/** What the pod builder needs to know about the cluster. */
-export interface PodConfig {
-  /** RuntimeClass of `high` sandboxes. @default "gvisor" */
-  gvisorRuntimeClass: string;
-}
-
-/** Which SandboxProfiles a Sandbox may use. */
-export interface ProfileConfig {
-  /**
-   * Namespaces whose SandboxProfiles a Sandbox in any namespace may name. A Sandbox may always
-   * name a profile in its own namespace; any other is refused, so one tenant cannot borrow
-   * another's network rules. @default [] (own namespace only)
-   */
-  sharedNamespaces: string[];
-}
 
 /** Where the warm-pod claimer reaches the Kubernetes API. */
 export interface KubeConfigSource {

@@ -3,12 +3,12 @@
  * answer for the Sandboxes and WarmPools in the given files — with no cluster.
  */
 import { readFileSync } from "node:fs";
-import { disabledClaimer } from "./claimer.js";
-import { ConfigError, loadConfig } from "./config.js";
-import { createLogger } from "./log.js";
-import { createMetrics } from "./metrics.js";
+import { disabledClaimer } from "../warm-pool/index.js";
+import { ConfigError, loadConfig } from "../server/index.js";
+import { createLogger } from "../server/index.js";
+import { createMetrics } from "../server/index.js";
 import { RenderError, render, type RenderFile } from "./render.js";
-import { RequestValidators } from "./validation.js";
+import { RequestValidators } from "../server/index.js";
 
 const USAGE = `Usage: llmsafespace-hooks render -f FILE [-f FILE …]
 

@@ -13,10 +13,15 @@ import type {
   SandboxProfile,
   SeccompProfileSetting,
   SecurityLevel,
-} from "./api-types.js";
-import { Reason } from "./conditions.js";
-import type { PodConfig } from "./config.js";
+} from "../api/index.js";
+import { Reason } from "../api/index.js";
 import { ANNOTATION_CPU_PINNING, dnsLabel } from "./labels.js";
+
+/** What the pod builder needs to know about the cluster. */
+export interface PodConfig {
+  /** RuntimeClass of `high` sandboxes. @default "gvisor" */
+  gvisorRuntimeClass: string;
+}
 
 /** The port the sandbox runtime serves on; Services and NetworkPolicies point here. */
 export const SANDBOX_PORT = 8080;

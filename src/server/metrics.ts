@@ -1,5 +1,6 @@
 /** Prometheus metrics on a registry of the server's own (no global state shared between apps). */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { ClaimObserver } from "../warm-pool/index.js";
 
 /** Upper bounds of the hook duration histogram, in seconds. */
 const HOOK_DURATION_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -128,4 +129,17 @@ export class HookRequestMetrics {
     }
     return series;
   }
+}
+
+/** Claims counted and timed on the server's metrics. */
+export function metricsObserver(metrics: Metrics): ClaimObserver {
+  return {
+    claimFinished: (runtime, securityLevel, result, seconds) => {
+      metrics.allocationResults.inc({ runtime, security_level: securityLevel, result });
+      metrics.allocationDuration.observe({ runtime, security_level: securityLevel }, seconds);
+    },
+    claimConflict: () => {
+      metrics.claimConflicts.inc();
+    },
+  };
 }

@@ -1,6 +1,6 @@
 /** The Service in front of a sandbox pod (SPEC §4.3). */
 import type { V1Service } from "@kubernetes/client-node";
-import type { ChildMetadata } from "./metacontroller.js";
+import type { ChildMetadata } from "../api/index.js";
 import { SANDBOX_PORT_NAME } from "./pod.js";
 
 export interface ServiceInput {

@@ -5,11 +5,11 @@
  */
 import { createHash } from "node:crypto";
 import { parseAllDocuments, stringify } from "yaml";
-import { hookRunner, type AppDeps, type HookName } from "./app.js";
-import { API_VERSION } from "./api-types.js";
-import { HttpError } from "./errors.js";
-import { runtimeName } from "./labels.js";
-import type { KubeObject, ObjectMap } from "./metacontroller.js";
+import { hookRunner, type AppDeps, type HookName } from "../server/index.js";
+import { API_VERSION } from "../api/index.js";
+import { HttpError } from "../server/index.js";
+import { runtimeName } from "../children/index.js";
+import type { KubeObject, ObjectMap } from "../api/index.js";
 
 /** A failure the user can fix; its message says how. */
 export class RenderError extends Error {

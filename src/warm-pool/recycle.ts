@@ -4,8 +4,8 @@
  * The pod ran untrusted code, so the default is never: it is deleted. Only a pool that enables
  * recycling gets a pod back, and only when every check of the seed's `shouldRecyclePod` passes.
  */
-import type { WarmPool } from "./api-types.js";
-import type { ObservedPod } from "./observed.js";
+import type { WarmPool } from "../api/index.js";
+import type { ObservedPod } from "../api/index.js";
 
 export const ANNOTATION_RECYCLE_COUNT = "llmsafespace.dev/recycle-count";
 export const ANNOTATION_INSTALLED_PACKAGES = "llmsafespace.dev/installed-packages";

@@ -1,7 +1,7 @@
 /** The optional data volume of a sandbox (SPEC §2 `storage`). */
 import type { V1PersistentVolumeClaim } from "@kubernetes/client-node";
-import type { Quantity } from "./api-types.js";
-import type { ChildMetadata } from "./metacontroller.js";
+import type { Quantity } from "../api/index.js";
+import type { ChildMetadata } from "../api/index.js";
 
 export interface PersistentVolumeClaimInput {
   metadata: ChildMetadata;

@@ -4,19 +4,19 @@
  */
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
 import { scan } from "secure-json-parse";
-import { sandboxCustomize } from "../hooks/sandbox-customize.js";
-import { sandboxFinalize } from "../hooks/sandbox-finalize.js";
-import { sandboxSync } from "../hooks/sandbox-sync.js";
-import { warmPoolCustomize } from "../hooks/warmpool-customize.js";
-import { warmPoolFinalize } from "../hooks/warmpool-finalize.js";
-import { warmPoolSync } from "../hooks/warmpool-sync.js";
-import type { Sandbox, WarmPool } from "./api-types.js";
-import { disabledRetirer, noRecycling, type WarmPodClaimer, type WarmPodRecycler, type WarmPodRetirer } from "./claimer.js";
+import { sandboxCustomize } from "../../hooks/sandbox-customize.js";
+import { sandboxFinalize } from "../../hooks/sandbox-finalize.js";
+import { sandboxSync } from "../../hooks/sandbox-sync.js";
+import { warmPoolCustomize } from "../../hooks/warmpool-customize.js";
+import { warmPoolFinalize } from "../../hooks/warmpool-finalize.js";
+import { warmPoolSync } from "../../hooks/warmpool-sync.js";
+import type { Sandbox, WarmPool } from "../api/index.js";
+import { disabledRetirer, noRecycling, type WarmPodClaimer, type WarmPodRecycler, type WarmPodRetirer } from "../warm-pool/index.js";
 import type { Config } from "./config.js";
 import { HttpError } from "./errors.js";
 import { bearerCheck, unauthorized } from "./auth.js";
 import type { Logger } from "./log.js";
-import type { CustomizeRequest, HookRequest } from "./metacontroller.js";
+import type { CustomizeRequest, HookRequest } from "../api/index.js";
 import { exposition, type Metrics } from "./metrics.js";
 import type { RequestValidators } from "./validation.js";
 

@@ -7,8 +7,8 @@
  * reads them: validating every field of thousands of pods would cost more than the hook itself.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { loadCrdSchemas, type CrdVersionSchemas, type OpenApiSchema } from "./crds.js";
-import type { KubeObject, ObjectMap } from "./metacontroller.js";
+import { loadCrdSchemas, type CrdVersionSchemas, type OpenApiSchema } from "../api/index.js";
+import type { KubeObject, ObjectMap } from "../api/index.js";
 
 /** A JSON-pointer-free, human path: `parent.spec.securityLevel`. */
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; details: string[] };
@@ -257,7 +257,7 @@ export class RequestValidators {
   }
 }
 
-/** `Kind/namespace/name`, as RelatedProblems are keyed (src/sandbox.ts). */
+/** `Kind/namespace/name`, as RelatedProblems are keyed (src/sandbox/sandbox.ts). */
 function objectName(object: KubeObject): string {
   return `${object.kind}/${object.metadata.namespace ?? ""}/${object.metadata.name}`;
 }

@@ -3,10 +3,10 @@
  * parameter; the implementation that talks to the Kubernetes API lives beside this file, and
  * {@link disabledClaimer} stands in when there is no cluster to talk to.
  */
-import type { Sandbox, SecurityLevel } from "./api-types.js";
-import { Reason } from "./conditions.js";
-import type { KubeObject } from "./metacontroller.js";
-import type { ObservedPod } from "./observed.js";
+import type { Sandbox, SecurityLevel } from "../api/index.js";
+import { Reason } from "../api/index.js";
+import type { KubeObject } from "../api/index.js";
+import type { ObservedPod } from "../api/index.js";
 import type { RecycleDecision } from "./recycle.js";
 
 export interface ClaimRequest {
@@ -97,3 +97,11 @@ export interface WarmPodRetirer {
 export const disabledRetirer: WarmPodRetirer = {
   retire: () => Promise.resolve("error"),
 };
+
+/** The seed's allocation results, kept as metric label values. */
+export type AllocationResult = "error" | "no_matching_pools" | "no_available_pods" | "no_ready_pods" | "success";
+
+export interface ClaimObserver {
+  claimFinished(runtime: string, securityLevel: string, result: AllocationResult, seconds: number): void;
+  claimConflict(): void;
+}

@@ -6,12 +6,12 @@ import { readFileSync } from "node:fs";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createApp } from "./app.js";
-import { disabledClaimer, disabledRetirer, noRecycling } from "./claimer.js";
+import { disabledClaimer, disabledRetirer, noRecycling } from "../warm-pool/index.js";
 import { ConfigError, loadConfig, type AuthConfig, type Config } from "./config.js";
 import { createLogger, type Logger } from "./log.js";
-import { createMetrics, type Metrics } from "./metrics.js";
+import { createMetrics, metricsObserver, type Metrics } from "./metrics.js";
 import { RequestValidators } from "./validation.js";
-import type { KubernetesWarmPods } from "./warm-pod-claimer.js";
+import type { KubernetesWarmPods } from "../warm-pool/warm-pod-claimer.js";
 
 /** Longest a drain may take before the process exits anyway; below Kubernetes' default 30 s grace. */
 const DRAIN_TIMEOUT_MS = 25_000;
@@ -25,9 +25,10 @@ const DRAIN_TIMEOUT_MS = 25_000;
 async function warmPods(config: Config, logger: Logger, metrics: Metrics): Promise<KubernetesWarmPods | undefined> {
   const { kubeconfigPath, inCluster, claimDeadlineMs } = config.kube;
   if (kubeconfigPath === undefined && !inCluster) return undefined;
-  const [{ KubeConfig }, { KubernetesWarmPods, metricsObserver }] = await Promise.all([
+  const [{ KubeConfig }, { KubernetesWarmPods }] = await Promise.all([
     import("@kubernetes/client-node"),
-    import("./warm-pod-claimer.js"),
+    // The one entry of warm-pool/ besides its index (see there).
+    import("../warm-pool/warm-pod-claimer.js"),
   ]);
   const kubeConfig = new KubeConfig();
   if (kubeconfigPath !== undefined) kubeConfig.loadFromFile(kubeconfigPath);

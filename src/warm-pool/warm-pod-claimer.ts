@@ -23,8 +23,10 @@ import {
   type RequestContext,
   type V1Pod,
 } from "@kubernetes/client-node";
-import { API_VERSION, GROUP, type Sandbox, type WarmPool } from "./api-types.js";
+import { API_VERSION, GROUP, type Sandbox, type WarmPool } from "../api/index.js";
 import type {
+  AllocationResult,
+  ClaimObserver,
   ClaimRequest,
   ClaimResult,
   ReleaseResult,
@@ -33,7 +35,7 @@ import type {
   WarmPodRecycler,
   WarmPodRetirer,
 } from "./claimer.js";
-import { Reason, formatTime } from "./conditions.js";
+import { Reason, formatTime } from "../api/index.js";
 import {
   ANNOTATION_CLAIMED_AT,
   LABEL_CLAIMED_BY,
@@ -46,37 +48,15 @@ import {
   LABEL_WARM_STATE,
   labelValue,
   runtimeName,
-} from "./labels.js";
-import type { Logger } from "./log.js";
-import type { KubeObject, OwnerReference } from "./metacontroller.js";
-import type { Metrics } from "./metrics.js";
-import { keepObserved, type ObservedPod } from "./observed.js";
+} from "../children/index.js";
+import type { Logger } from "pino";
+import type { KubeObject, OwnerReference } from "../api/index.js";
+import { keepObserved, type ObservedPod } from "../api/index.js";
 import { ANNOTATION_RECYCLE_COUNT, recycleDecision, type RecycleDecision } from "./recycle.js";
 import { warmPodDifferences } from "./warm-pod-match.js";
 
 /** Metacontroller's generated-selector label (CompositeController `generateSelector: true`). */
 export const LABEL_CONTROLLER_UID = "controller-uid";
-
-/** The seed's allocation results, kept as metric label values. */
-export type AllocationResult = "error" | "no_matching_pools" | "no_available_pods" | "no_ready_pods" | "success";
-
-export interface ClaimObserver {
-  claimFinished(runtime: string, securityLevel: string, result: AllocationResult, seconds: number): void;
-  claimConflict(): void;
-}
-
-/** Claims counted and timed on the server's metrics. */
-export function metricsObserver(metrics: Metrics): ClaimObserver {
-  return {
-    claimFinished: (runtime, securityLevel, result, seconds) => {
-      metrics.allocationResults.inc({ runtime, security_level: securityLevel, result });
-      metrics.allocationDuration.observe({ runtime, security_level: securityLevel }, seconds);
-    },
-    claimConflict: () => {
-      metrics.claimConflicts.inc();
-    },
-  };
-}
 
 /** Runs a command in a pod's sandbox container; rejects unless it exits 0. */
 export type PodExec = (namespace: string, pod: string, command: string[]) => Promise<void>;

@@ -1,6 +1,6 @@
 /** The ServiceAccount a sandbox (or a warm pool) runs as (SPEC §4.3, §6). */
 import type { V1ServiceAccount } from "@kubernetes/client-node";
-import type { ChildMetadata } from "./metacontroller.js";
+import type { ChildMetadata } from "../api/index.js";
 
 /**
  * An identity of its own with no token mounted: untrusted code gets no credential for the API,

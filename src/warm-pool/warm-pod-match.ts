@@ -7,7 +7,7 @@
  * hand a Sandbox a weaker or smaller pod than it asked for — the seed's `high` sandbox on a
  * `standard` pod cannot happen.
  */
-import type { KubeObject } from "./metacontroller.js";
+import type { KubeObject } from "../api/index.js";
 
 interface PodShape extends KubeObject {
   spec?: {
