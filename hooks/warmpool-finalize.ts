@@ -11,7 +11,6 @@ import type { WarmPool, WarmPoolStatus } from "../src/api/index.js";
 import type { WarmPodRetirer } from "../src/warm-pool/index.js";
 import { ConditionType, Reason } from "../src/api/index.js";
 import { allObjects, type HookRequest, type HookResponse } from "../src/api/index.js";
-import { namespaceTerminating, observedOnly } from "../src/api/index.js";
 import {
   RETIRE_RETRY_SECONDS,
   count,
@@ -21,7 +20,7 @@ import {
   resyncAfter,
   retireFailure,
   retirePods,
-  warmPoolSupport,
+  warmPoolSupportIn,
 } from "../src/warm-pool/index.js";
 
 export interface WarmPoolFinalizeDeps {
@@ -60,18 +59,10 @@ export async function warmPoolFinalize(
   );
   return {
     status,
-    children: [...keptPods(pods), ...supportWhilePods(request, pods.observed.length > 0)],
+    // The ServiceAccount and deny-all NetworkPolicy stay while any pod is left.
+    children: [...keptPods(pods), ...(pods.observed.length > 0 ? warmPoolSupportIn(request) : [])],
     finalized: remaining === 0,
     ...resyncAfter(retirement.failed.length > 0 ? [RETIRE_RETRY_SECONDS] : []),
   };
 }
 
-/**
- * The ServiceAccount and deny-all NetworkPolicy while any pod is left; in a namespace being
- * deleted only those that still exist, since nothing new can be created there.
- */
-function supportWhilePods(request: HookRequest<WarmPool>, podsLeft: boolean) {
-  if (!podsLeft) return [];
-  const support = warmPoolSupport(request.parent);
-  return namespaceTerminating(request.related, request.parent.metadata.namespace ?? "") ? observedOnly(support, request.children) : support;
-}

@@ -16,7 +16,7 @@ import type { PodConfig } from "../src/children/index.js";
 import type { ProfileConfig } from "../src/sandbox/index.js";
 import { warmPoolChildName } from "../src/children/index.js";
 import type { HookRequest, HookResponse, KubeObject } from "../src/api/index.js";
-import { namespaceTerminating, observedOnly, serviceAccountObserved, type ObservedPod } from "../src/api/index.js";
+import { namespaceTerminating, serviceAccountObserved, type ObservedPod } from "../src/api/index.js";
 import { isPodFailure, resolvePodSecurity, type PodFailure, type PodSecurity } from "../src/children/index.js";
 import { findRelated, type RelatedProblems, type SandboxRelated } from "../src/sandbox/index.js";
 import {
@@ -34,7 +34,7 @@ import {
   scaleDownWait,
   ttlLeft,
   warmPoolPod,
-  warmPoolSupport,
+  warmPoolSupportIn,
   type PoolPods,
   type PoolSize,
 } from "../src/warm-pool/index.js";
@@ -86,7 +86,7 @@ export async function warmPoolSync(
   );
   return {
     status,
-    children: [...keptPods(pods), ...created, ...(closing ? observedOnly(warmPoolSupport(pool), request.children) : warmPoolSupport(pool))],
+    children: [...keptPods(pods), ...created, ...warmPoolSupportIn(request)],
     // Wake up when a ttl runs out or the scale-down delay has passed, even if nothing else
     // changes; and soon again when the retirer could not reach the API.
     ...resyncAfter([...scaling.wake, ...(retirement.failed.length > 0 ? [RETIRE_RETRY_SECONDS] : [])]),

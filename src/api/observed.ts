@@ -1,7 +1,7 @@
 /**
  * Reading observed children: what Metacontroller sends back of the objects that exist.
  */
-import type { KubeObject, ObjectMap } from "./metacontroller.js";
+import { allObjects, objectsOfKind, type KubeObject, type ObjectMap } from "./metacontroller.js";
 
 /** The parts of an observed Pod the hooks read (validated at the edge). */
 export interface ObservedPod extends KubeObject {
@@ -74,19 +74,9 @@ export function isPodReady(pod: ObservedPod): boolean {
  * trip instead.
  */
 export function serviceAccountObserved(children: ObjectMap, namespace: string, name: string): boolean {
-  for (const group of Object.values(children)) {
-    for (const object of Object.values(group)) {
-      if (
-        object.kind === "ServiceAccount" &&
-        object.apiVersion === "v1" &&
-        object.metadata.name === name &&
-        (object.metadata.namespace ?? namespace) === namespace
-      ) {
-        return true;
-      }
-    }
-  }
-  return false;
+  return objectsOfKind(children, "v1", "ServiceAccount").some(
+    (account) => account.metadata.name === name && (account.metadata.namespace ?? namespace) === namespace,
+  );
 }
 
 /**
@@ -96,22 +86,15 @@ export function serviceAccountObserved(children: ObjectMap, namespace: string, n
  * Metacontroller would log each refusal as an error and retry until the namespace is gone.
  */
 export function namespaceTerminating(related: ObjectMap, namespace: string): boolean {
-  for (const group of Object.values(related)) {
-    for (const object of Object.values(group)) {
-      if (object.kind !== "Namespace" || object.apiVersion !== "v1" || object.metadata.name !== namespace) continue;
-      const phase = (object as { status?: { phase?: string } }).status?.phase;
-      return object.metadata.deletionTimestamp !== undefined || phase === "Terminating";
-    }
-  }
-  return false;
+  const found = objectsOfKind<KubeObject & { status?: { phase?: string } }>(related, "v1", "Namespace").find(
+    (object) => object.metadata.name === namespace,
+  );
+  return found !== undefined && (found.metadata.deletionTimestamp !== undefined || found.status?.phase === "Terminating");
 }
 
 /** The desired children that are observed already: what may still be asked for in a namespace being deleted. */
 export function observedOnly(desired: readonly KubeObject[], children: ObjectMap): KubeObject[] {
-  const observed = new Set<string>();
-  for (const group of Object.values(children)) {
-    for (const object of Object.values(group)) observed.add(objectKey(object));
-  }
+  const observed = new Set(allObjects(children).map(objectKey));
   return desired.filter((child) => observed.has(objectKey(child)));
 }
 

@@ -114,7 +114,7 @@ function hooks(deps: AppDeps): Record<HookName, Hook> {
 }
 
 /** The JSON body parser's errors (body-parser's `type`), as this server words them. */
-function bodyError(error: { type?: unknown; message: string; status?: unknown; encoding?: unknown }, limit: number): HttpError {
+function bodyError(error: { type?: unknown; message: string; status?: unknown }, limit: number): HttpError {
   switch (error.type) {
     case "entity.too.large":
       return new HttpError(413, `Request body too large: the limit is ${limit} bytes (BODY_LIMIT_BYTES)`);

@@ -22,7 +22,7 @@ import {
 } from "../children/index.js";
 import { compareStrings, objectsOfKind, type KubeObject, type ObjectMap } from "../api/index.js";
 import type { NetworkPolicy } from "../children/index.js";
-import { isPodReady, keepObserved, type ObservedPod } from "../api/index.js";
+import { isPodReady, keepObserved, namespaceTerminating, observedOnly, type ObservedPod } from "../api/index.js";
 import { buildPod, resolveResources, resolveWritablePaths, type PodSecurity } from "../children/index.js";
 import type { SandboxRelated } from "../sandbox/index.js";
 import { serviceAccount } from "../children/index.js";
@@ -218,6 +218,15 @@ export function warmPoolSupport(pool: KubeObject): KubeObject[] {
     spec: { podSelector: { matchLabels: warmPodSelector(name) }, policyTypes: ["Ingress", "Egress"] },
   };
   return [serviceAccount({ name: warmPoolChildName(name), namespace, labels }), denyAll] as KubeObject[];
+}
+
+/**
+ * {@link warmPoolSupport} as a pool's sync or finalize asks for it: in a namespace being deleted
+ * only what still exists, since nothing new can be created there (see namespaceTerminating).
+ */
+export function warmPoolSupportIn(request: { parent: KubeObject; children: ObjectMap; related: ObjectMap }): KubeObject[] {
+  const support = warmPoolSupport(request.parent);
+  return namespaceTerminating(request.related, request.parent.metadata.namespace ?? "") ? observedOnly(support, request.children) : support;
 }
 
 /** What became of the pods a pool gave up. */
