@@ -124,6 +124,24 @@ describe("hook server", () => {
       mentions: /not valid JSON/,
     },
     {
+      name: "a __proto__ key spelled with \\u escapes",
+      status: 400,
+      send: () =>
+        post(app, "/sandbox/sync", JSON.stringify(valid.request()).replace('"children":{', '"children":{"\\u005f_pro\\u0074o__":{"polluted":true},')),
+      mentions: /not valid JSON/,
+    },
+    {
+      name: "a constructor.prototype key spelled with \\u escapes",
+      status: 400,
+      send: () =>
+        post(
+          app,
+          "/sandbox/sync",
+          JSON.stringify(valid.request()).replace('"children":{', '"children":{"c\\u006fnstructor":{"pr\\u006ftotype":{"polluted":true}},'),
+        ),
+      mentions: /not valid JSON/,
+    },
+    {
       name: "a body over the limit",
       status: 413,
       send: () => post(app, "/sandbox/sync", JSON.stringify({ ...valid.request(), padding: "x".repeat(70 * 1024) })),

@@ -2,8 +2,8 @@
  * The hook server's request handling: the hooks by name, the express app with its routes,
  * validation at the edge, metrics and the one error handler.
  */
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
-import { scan } from "secure-json-parse";
+import express, { type ErrorRequestHandler, type Express, type NextFunction, type Request, type RequestHandler, type Response } from "express";
+import { parse } from "secure-json-parse";
 import { sandboxCustomize } from "../../hooks/sandbox-customize.js";
 import { sandboxFinalize } from "../../hooks/sandbox-finalize.js";
 import { sandboxSync } from "../../hooks/sandbox-sync.js";
@@ -13,6 +13,7 @@ import { warmPoolSync } from "../../hooks/warmpool-sync.js";
 import type { Sandbox, WarmPool } from "../api/index.js";
 import { disabledRetirer, noRecycling, type WarmPodClaimer, type WarmPodRecycler, type WarmPodRetirer } from "../warm-pool/index.js";
 import type { Config } from "./config.js";
+import { Deadlines } from "./deadlines.js";
 import { HttpError } from "./errors.js";
 import { bearerCheck, unauthorized } from "./auth.js";
 import type { Logger } from "./log.js";
@@ -118,8 +119,6 @@ function bodyError(error: { type?: unknown; message: string; status?: unknown },
   switch (error.type) {
     case "entity.too.large":
       return new HttpError(413, `Request body too large: the limit is ${limit} bytes (BODY_LIMIT_BYTES)`);
-    case "entity.parse.failed":
-      return new HttpError(400, `Request body is not valid JSON: ${error.message}`);
     case "charset.unsupported":
       return new HttpError(415, `Request body charset is not supported (${error.message}); send UTF-8 JSON`);
     case "request.size.invalid":
@@ -129,22 +128,24 @@ function bodyError(error: { type?: unknown; message: string; status?: unknown },
   }
 }
 
+const JSON_TYPE = /^\s*application\/json\s*(?:;|$)/i;
+
 /** `application/json`, with or without parameters such as `charset`. */
 function isJson(contentType: string | undefined): boolean {
-  const type = contentType?.split(";", 1)[0]?.trim().toLowerCase();
-  return type === "application/json";
+  return contentType !== undefined && JSON_TYPE.test(contentType);
 }
 
 /**
- * The hook server: an express app with a route per hook, `/healthz`, `/readyz` and `/metrics`,
- * and one error handler. It does not listen, so tests drive it in-process (supertest) and main.ts
+ * The hook server: an express app with a route for the hooks (`POST /<parent>/<hook>`),
+ * `/healthz`, `/readyz` and `/metrics`, and one error handler. It does not listen, so tests drive it in-process (supertest) and main.ts
  * serves it over HTTP or HTTPS, with the server timeouts that cut off a request still arriving.
  *
  * A hook call, in order: counted when its answer is done; Bearer authentication; a 415 unless
  * the body is uncompressed `application/json` (Metacontroller sends plain JSON, and a body
- * inflated here would escape the limit); express.json with `BODY_LIMIT_BYTES` (413 past it);
- * a 400 for an empty body or a `__proto__` / `constructor.prototype` key; then the hook, with a
- * 503 and `Retry-After` if it outlasts `HOOK_DEADLINE_MS`.
+ * inflated here would escape the limit); a 400 for an empty body; the body read by express's
+ * body parser with `BODY_LIMIT_BYTES` (413 past it) and parsed by secure-json-parse (400 for bad
+ * JSON or a `__proto__` / `constructor.prototype` key); then the hook, with a 503 and
+ * `Retry-After` if it outlasts `HOOK_DEADLINE_MS`.
  */
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -159,47 +160,31 @@ export function createApp(deps: AppDeps): Express {
     if (authorized(req.headers.authorization)) next();
     else next(unauthorized(res));
   };
-  const parseJson = express.json({ limit: bodyLimitBytes, inflate: false, type: "application/json" });
+  // The body as text (express.text, so the limit and charset are body-parser's), then parsed by
+  // secure-json-parse, which walks the result for prototype poisoning only when the text holds
+  // a suspect key: most bodies cost one JSON.parse, as with express.json.
+  const readBody = express.text({ limit: bodyLimitBytes, inflate: false, type: "application/json" });
 
   const names = new Map<string, HookName>(HOOK_NAMES.map((name) => [name, name]));
-  /**
-   * Before the body is read: which hook (routes match in any case), counted once its answer is
-   * done, then the token, then a 415 unless the body is uncompressed `application/json`.
-   */
-  const admit: RequestHandler = (req, res, next) => {
-    const name = names.get(`${String(req.params.parent)}/${String(req.params.hook)}`.toLowerCase());
-    if (name === undefined) {
-      next("route");
-      return;
-    }
-    res.locals.hook = name;
-    const started = performance.now();
-    res.on("close", () => {
-      deps.onHookDone?.(res.writableFinished);
-      // Cut off before its answer was written: not counted.
-      if (!res.writableFinished) return;
-      const status = res.statusCode;
-      metrics.hooks.series(name, status < 400 ? "ok" : status < 500 ? "invalid" : "error").observe((performance.now() - started) / 1000);
-    });
-    if (!authorized(req.headers.authorization)) {
-      next(unauthorized(res));
-      return;
-    }
+  const deadlines = new Deadlines(hookDeadlineMs);
+
+  /** Before the body is read: the token, then a 415 unless the body is uncompressed JSON. */
+  const refusal = (req: Request, res: Response): HttpError | undefined => {
+    if (!authorized(req.headers.authorization)) return unauthorized(res);
     const encoding = (req.headers["content-encoding"] ?? "identity").toLowerCase();
-    if (encoding !== "identity") next(new HttpError(415, `Content-Encoding ${encoding} is not supported; send the body uncompressed`));
-    else if (!isJson(req.headers["content-type"])) next(new HttpError(415, `Content-Type must be application/json, got ${req.headers["content-type"] ?? "none"}`));
+    if (encoding !== "identity") return new HttpError(415, `Content-Encoding ${encoding} is not supported; send the body uncompressed`);
+    if (!isJson(req.headers["content-type"])) return new HttpError(415, `Content-Type must be application/json, got ${req.headers["content-type"] ?? "none"}`);
     // body-parser reads an empty body as {}; this server says what is wrong with it instead.
-    else if (req.headers["content-length"] === "0") next(new HttpError(400, "Request body is empty; expected a JSON object"));
-    else next();
+    if (req.headers["content-length"] === "0") return new HttpError(400, "Request body is empty; expected a JSON object");
+    return undefined;
   };
+
   /** After the body is parsed: the poisoning check, then the hook within its deadline. */
-  const answer: RequestHandler = (req, res, next) => {
-    const name = res.locals.hook as HookName;
-    const body: unknown = req.body;
+  const answer = (name: HookName, req: Request, res: Response, next: NextFunction): void => {
+    let body: unknown;
     try {
-      // secure-json-parse's rule for prototype poisoning: a __proto__ key, or a constructor key
-      // holding a prototype, anywhere in the body.
-      if (typeof body === "object" && body !== null) scan(body, { protoAction: "error", constructorAction: "error" });
+      // A __proto__ key, or a constructor key holding a prototype, anywhere in the body: a 400.
+      body = parse(req.body as string, { protoAction: "error", constructorAction: "error" });
     } catch (error) {
       next(new HttpError(400, `Request body is not valid JSON: ${(error as Error).message}`));
       return;
@@ -208,26 +193,55 @@ export function createApp(deps: AppDeps): Express {
     // A hook that outlasts its deadline gets a 503 (Metacontroller retries) instead of
     // Metacontroller timing out on us. The work itself goes on: a claim that lands late is
     // found by the next sync.
-    const deadline = setTimeout(() => {
+    const deadline = deadlines.start(() => {
       settled = true;
       next(new HttpError(503, `The ${name} hook did not finish within ${hookDeadlineMs} ms; retry`));
-    }, hookDeadlineMs);
+    });
     run(name, body).then(
       (result) => {
         if (settled) return;
         settled = true;
-        clearTimeout(deadline);
+        deadline.cancel();
         res.json(result);
       },
       (error: unknown) => {
         if (settled) return;
         settled = true;
-        clearTimeout(deadline);
+        deadline.cancel();
         next(error);
       },
     );
   };
-  app.post("/:parent/:hook", admit, parseJson, answer);
+
+  /**
+   * A hook call, one handler from start to end (routes match in any case): counted once its
+   * answer is done, admitted, its body parsed, answered.
+   */
+  const hookCall: RequestHandler = (req, res, next) => {
+    const name = names.get(`${String(req.params.parent)}/${String(req.params.hook)}`.toLowerCase());
+    if (name === undefined) {
+      next("route");
+      return;
+    }
+    const started = performance.now();
+    res.on("close", () => {
+      deps.onHookDone?.(res.writableFinished);
+      // Cut off before its answer was written: not counted.
+      if (!res.writableFinished) return;
+      const status = res.statusCode;
+      metrics.hooks.series(name, status < 400 ? "ok" : status < 500 ? "invalid" : "error").observe((performance.now() - started) / 1000);
+    });
+    const refused = refusal(req, res);
+    if (refused !== undefined) {
+      next(refused);
+      return;
+    }
+    readBody(req, res, (error?: unknown) => {
+      if (error !== undefined) next(error);
+      else answer(name, req, res, next);
+    });
+  };
+  app.post("/:parent/:hook", hookCall);
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
