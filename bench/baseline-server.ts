@@ -29,6 +29,13 @@ app.post("/{*path}", express.json({ limit: Number(process.env.BODY_LIMIT_BYTES ?
   res.json(answer);
 });
 
+// A request cut off when a measuring round ends: nothing to answer, and nothing to print.
+// Express tells an error handler by its four parameters, the last unused here.
+// eslint-disable-next-line @typescript-eslint/no-unused-vars
+app.use((_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+  res.status(400).end();
+});
+
 const server = app.listen(port);
 process.on("SIGTERM", () => {
   server.close(() => process.exit(0));
