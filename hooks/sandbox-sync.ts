@@ -7,10 +7,10 @@
  */
 import type { Sandbox, SandboxPhase, SandboxStatus } from "../src/api/index.js";
 import type { WarmPodClaimer } from "../src/warm-pool/index.js";
-import { ConditionType, Reason, type ConditionInput } from "../src/api/index.js";
+import { ConditionType, Reason, formatTime, type ConditionInput } from "../src/api/index.js";
 import type { NetworkConfig, PodConfig } from "../src/children/index.js";
 import type { ProfileConfig } from "../src/sandbox/index.js";
-import { LABEL_CLAIMED_BY, sandboxChildName, sandboxLabels, sandboxSelector } from "../src/children/index.js";
+import { ANNOTATION_LAST_ACTIVITY, LABEL_CLAIMED_BY, sandboxChildName, sandboxLabels, sandboxSelector } from "../src/children/index.js";
 import { allObjects, objectsOfKind, type HookRequest, type HookResponse, type KubeObject } from "../src/api/index.js";
 import { sandboxNetworkPolicies, type NetworkPolicies } from "../src/children/index.js";
 import {
@@ -35,15 +35,16 @@ import {
 import {
   conditionsOf,
   findRelated,
+  lifecycleOf,
   previousCondition,
   readyCondition,
-  secondsLeft,
   servingPod,
-  startTimeOf,
   warmPoolOf,
   warmRequest,
+  type Lifecycle,
   type RelatedProblems,
   type SandboxRelated,
+  type SuspendReason,
 } from "../src/sandbox/index.js";
 import { serviceAccount } from "../src/children/index.js";
 import { sandboxService, serviceEndpoint } from "../src/children/index.js";
@@ -61,6 +62,12 @@ export interface SandboxSyncDeps {
 export interface AllocationMetrics {
   /** A sync that starts a Sandbox's pod: an allocation attempt, warm `requested` or not. */
   podStarted(runtime: string, securityLevel: string, warmRequested: boolean): void;
+  /** The sync that records a Sandbox going Suspended. */
+  suspended?(reason: SuspendReason): void;
+  /** The sync that records a suspended Sandbox running again. */
+  resumed?(): void;
+  /** The sync that first sees a resumed Sandbox's pod Ready: creation of that pod → Ready. */
+  resumeReady?(seconds: number): void;
 }
 
 export async function sandboxSync(
@@ -72,7 +79,8 @@ export async function sandboxSync(
   const own = ownNames(sandbox);
   const pods = objectsOfKind<ObservedPod>(request.children, "v1", "Pod");
   const pod = servingPod(pods, previous);
-  const lifetime = lifetimeOf(sandbox, pod, deps.now);
+  const lifecycle = lifecycleOf(sandbox, pod, deps.now);
+  const stopped = lifecycle.expired !== false || lifecycle.suspended !== undefined;
 
   const related = findRelated(sandbox, request.related, {
     sharedProfileNamespaces: deps.config.profile.sharedNamespaces,
@@ -85,21 +93,28 @@ export async function sandboxSync(
   const failure = plan.kind === "blocked" ? plan.failure : undefined;
 
   // The pod: the one that exists, else a claimed warm pod, else a cold one (SPEC §4.2). Never
-  // a second pod, and never a new one once the Sandbox has expired.
+  // a second pod, and never one while the Sandbox is suspended or has expired.
   let desiredPod: KubeObject | undefined;
   let cold: KubeObject | undefined;
   // The pod this answer is about: the observed one, or the one just claimed, as the API server
   // answered the claim.
-  let serving = pod;
-  let warmCondition = previousCondition(previous, ConditionType.WarmPodClaimed);
+  let serving = stopped ? undefined : pod;
+  // A suspension starts each start afresh: one claim per start, a resumed one included.
+  let warmCondition = lifecycle.everSuspended && pod === undefined ? undefined : previousCondition(previous, ConditionType.WarmPodClaimed);
   const warm = warmRequest(sandbox);
   const accountReady = serviceAccountObserved(request.children, own.namespace, own.child);
   const closing = namespaceTerminating(request.related, own.namespace);
-  if (pod !== undefined) {
-    desiredPod = lifetime.expired ? undefined : keepObserved(pod);
+  // A resumed Sandbox's new pod takes the old one's name: it waits until the old one is gone.
+  const afterResume = lifecycle.everSuspended && !stopped && lifecycle.runningSince === undefined;
+  const leaving = afterResume && pods.some((p) => p.metadata.deletionTimestamp !== undefined);
+  if (stopped) {
+    // Suspended or over: every pod goes, a claimed warm pod too (never back to a pool).
+    warmCondition = undefined;
+  } else if (pod !== undefined && !(afterResume && pod.metadata.deletionTimestamp !== undefined)) {
+    desiredPod = keepObserved(pod);
     const pool = warmPoolOf(pod);
     if (pool !== undefined) warmCondition = claimedCondition(pod.metadata.name, pool);
-  } else if (!lifetime.expired && !closing && plan.kind === "build") {
+  } else if (pod === undefined && !closing && plan.kind === "build") {
     if (warm !== undefined) {
       if (sandbox.spec.storage?.persistent === true) {
         warmCondition = {
@@ -125,47 +140,139 @@ export async function sandboxSync(
       }
     }
     if (desiredPod === undefined && accountReady) desiredPod = cold ?? coldPod(sandbox, own, plan.related, plan.security);
+  } else if (pod !== undefined) {
+    // The old pod of a resumed Sandbox, still terminating: nothing to serve, nothing to keep.
+    serving = undefined;
   }
-  // A claimed pod that was Ready starts the lifetime now, in this sync.
-  const lived = serving === pod ? lifetime : lifetimeOf(sandbox, serving, deps.now);
+  // A claimed pod that was Ready starts the run now, in this sync.
+  const lived = serving === pod || stopped ? lifecycle : lifecycleOf(sandbox, serving, deps.now);
   if (pod === undefined && desiredPod !== undefined) {
     deps.metrics?.podStarted(warm?.runtime ?? sandbox.spec.runtime, warm?.securityLevel ?? sandbox.spec.securityLevel, warm !== undefined);
   }
   // A first sync observes no pod and has nothing to release: no need to wait a turn for it.
-  const extraClaims = pods.length === 0 ? [] : await releaseExtraClaims(sandbox, pods, pod, deps.claimer);
-  if (warm === undefined && warmPoolOf(pod) === undefined) warmCondition = undefined;
+  const extraClaims = pods.length === 0 || stopped ? [] : await releaseExtraClaims(sandbox, pods, pod, deps.claimer);
+  if (warm === undefined && warmPoolOf(serving) === undefined) warmCondition = undefined;
 
   const wanted = [desiredPod, ...extraClaims, ...supportingChildren(sandbox, own), ...network.children].filter(
     (child): child is KubeObject => child !== undefined,
   );
   // In a namespace being deleted, nothing new: only what exists is kept (or updated).
   const desired = closing ? observedOnly(wanted, request.children) : wanted;
-  const children = failure === undefined ? desired : [...desired, ...keptWhileFailed(request, desired, lifetime.expired)];
+  const expired = lived.expired !== false;
+  const children = failure === undefined ? desired : [...desired, ...keptWhileFailed(request, desired, expired || lived.suspended !== undefined)];
 
-  const phase: SandboxPhase = lived.expired ? "Terminated" : failure !== undefined ? "Failed" : phaseOf(serving);
+  const phase: SandboxPhase = expired
+    ? "Terminated"
+    : lived.suspended !== undefined
+      ? "Suspended"
+      : failure !== undefined
+        ? "Failed"
+        : phaseOf(serving);
+  countTransitions(previous, lived, deps.metrics);
   const status: SandboxStatus = {
     phase,
     conditions: conditionsOf(
       previous,
       [
-        failure !== undefined && !lived.expired
-          ? readyCondition("False", failure.reason, failure.message)
-          : podReadiness(serving, phase, pendingReason(own, accountReady, closing)),
+        leaving
+          ? readyCondition("False", Reason.PreviousPodTerminating, "The sandbox's previous pod is still terminating; its new pod is created once it is gone.")
+          : readiness(lived, phase, serving, failure, pendingReason(own, accountReady, closing)),
         warmCondition,
         egressCondition(network),
         expiredCondition(sandbox, lived),
+        suspendedCondition(sandbox, lived),
+        idleCondition(sandbox, lived),
       ],
       deps.now,
     ),
-    ...podFields(sandbox, own, lived.expired ? undefined : serving, phase),
+    ...podFields(sandbox, own, expired || lived.suspended !== undefined ? undefined : serving, phase),
     ...(lived.startTime !== undefined ? { startTime: lived.startTime } : {}),
+    ...runFields(lived),
   };
+  const wake = nextWake(lived, deps.now);
   return {
     status,
     children,
-    // Wake up when the lifetime ends, even if nothing else changes.
-    ...(lived.secondsLeft !== undefined && !lived.expired ? { resyncAfterSeconds: Math.ceil(lived.secondsLeft) } : {}),
+    // Wake up when the lifetime ends or the Sandbox goes idle, even if nothing else changes.
+    ...(wake !== undefined ? { resyncAfterSeconds: wake } : {}),
   };
+}
+
+/** Ready, as the phase and what stands in the way say. */
+function readiness(lifecycle: Lifecycle, phase: SandboxPhase, serving: ObservedPod | undefined, failure: PodFailure | undefined, pending: string | undefined): ConditionInput {
+  if (lifecycle.expired === Reason.IdleTimeoutExceeded) {
+    return readyCondition("False", Reason.IdleTimeoutExceeded, "The sandbox went idle and ended (spec.lifecycle.onIdle: Terminate); it no longer runs.");
+  }
+  if (phase === "Suspended") {
+    return readyCondition("False", Reason.Suspended, "The sandbox is suspended (the Suspended condition says why and how to resume): its pod is deleted; its storage, Service and policies stay.");
+  }
+  if (failure !== undefined && lifecycle.expired === false) return readyCondition("False", failure.reason, failure.message);
+  return podReadiness(serving, phase, pending);
+}
+
+/** The status fields of a Sandbox's runs, once it has been suspended (absent before: nothing changes for others). */
+function runFields(lifecycle: Lifecycle): Partial<SandboxStatus> {
+  return {
+    ...(lifecycle.everSuspended && lifecycle.runningSince !== undefined ? { runningSince: lifecycle.runningSince } : {}),
+    ...(lifecycle.everSuspended ? { runningSeconds: lifecycle.runningSeconds } : {}),
+    ...(lifecycle.suspendedGeneration !== undefined ? { suspendedGeneration: lifecycle.suspendedGeneration } : {}),
+    ...(lifecycle.lastResumeSeconds !== undefined ? { lastResumeSeconds: lifecycle.lastResumeSeconds } : {}),
+    ...(lifecycle.idle !== undefined ? { idleDeadline: lifecycle.idle.deadline } : {}),
+  };
+}
+
+/** Seconds until the lifetime ends or the Sandbox goes idle, while it runs. */
+function nextWake(lifecycle: Lifecycle, now: Date): number | undefined {
+  if (lifecycle.expired !== false || lifecycle.suspended !== undefined || lifecycle.runningSince === undefined) return undefined;
+  const waits = [lifecycle.secondsLeft];
+  if (lifecycle.idle !== undefined && !lifecycle.idle.idle) waits.push((Date.parse(lifecycle.idle.deadline) - now.getTime()) / 1000);
+  const soonest = Math.min(...waits.filter((w): w is number => w !== undefined));
+  return Number.isFinite(soonest) ? Math.max(1, Math.ceil(soonest)) : undefined;
+}
+
+/** Counts a suspension, a resume and a resumed pod's readiness in the sync that records it. */
+function countTransitions(previous: SandboxStatus | undefined, lifecycle: Lifecycle, metrics: AllocationMetrics | undefined): void {
+  if (metrics === undefined) return;
+  const was = previous?.conditions?.find((c) => c.type === ConditionType.Suspended)?.status === "True";
+  if (!was && lifecycle.suspended !== undefined) metrics.suspended?.(lifecycle.suspended);
+  if (lifecycle.resuming && lifecycle.suspended === undefined) metrics.resumed?.();
+  if (lifecycle.resumedReady && lifecycle.lastResumeSeconds !== undefined) metrics.resumeReady?.(lifecycle.lastResumeSeconds);
+}
+
+function suspendedCondition(sandbox: Sandbox, lifecycle: Lifecycle): ConditionInput | undefined {
+  if (lifecycle.suspended === Reason.Requested) {
+    return { type: ConditionType.Suspended, status: "True", reason: Reason.Requested, message: "spec.suspend is true: the pod is deleted, everything else stays. Set it to false to resume." };
+  }
+  if (lifecycle.suspended === Reason.Idle) {
+    const resume = sandbox.spec.suspend === false ? '{"spec":{"suspend":null}}' : '{"spec":{"suspend":false}}';
+    return {
+      type: ConditionType.Suspended,
+      status: "True",
+      reason: Reason.Idle,
+      message: `No activity for spec.lifecycle.idleTimeout (${sandbox.spec.lifecycle?.idleTimeout ?? 0}s): the pod is deleted, everything else stays. Resume with a change to the spec, e.g. kubectl patch --type merge -p '${resume}'.`,
+    };
+  }
+  // Over, or never suspended: nothing to say.
+  if (!lifecycle.everSuspended || lifecycle.expired !== false) return undefined;
+  return { type: ConditionType.Suspended, status: "False", reason: Reason.Resumed, message: "The sandbox was resumed after a suspension." };
+}
+
+function idleCondition(sandbox: Sandbox, lifecycle: Lifecycle): ConditionInput | undefined {
+  const idle = lifecycle.idle;
+  if (idle === undefined) return undefined;
+  const seconds = sandbox.spec.lifecycle?.idleTimeout ?? 0;
+  if (idle.idle) {
+    return { type: ConditionType.Idle, status: "True", reason: Reason.IdleTimeoutExceeded, message: `No activity for ${seconds}s, since ${formatTime(new Date(Date.parse(idle.deadline) - seconds * 1000))}.` };
+  }
+  if (idle.invalidActivity !== undefined) {
+    return {
+      type: ConditionType.Idle,
+      status: "False",
+      reason: Reason.LastActivityInvalid,
+      message: `Annotation ${ANNOTATION_LAST_ACTIVITY} is ${JSON.stringify(idle.invalidActivity)}, not an RFC 3339 time, and is ignored: idle time counts from when the pod became Ready. The sandbox goes idle at ${idle.deadline}.`,
+    };
+  }
+  return { type: ConditionType.Idle, status: "False", reason: Reason.Active, message: `The sandbox goes idle at ${idle.deadline} unless ${ANNOTATION_LAST_ACTIVITY} records later activity.` };
 }
 
 type PodPlan = { kind: "build"; related: SandboxRelated; security: PodSecurity } | { kind: "blocked"; failure: PodFailure };
@@ -219,29 +326,17 @@ async function releaseExtraClaims(
   return kept;
 }
 
-interface Lifetime {
-  startTime?: string;
-  secondsLeft?: number;
-  expired: boolean;
-}
-
-/**
- * Where the Sandbox is in its lifetime. Expiry latches: once `Expired` is True it stays so, even
- * if `timeout` is raised afterwards — a sandbox that was torn down does not come back.
- */
-function lifetimeOf(sandbox: Sandbox, pod: ObservedPod | undefined, now: Date): Lifetime {
-  const startTime = startTimeOf(sandbox.status, pod, now);
-  const left = secondsLeft(startTime, sandbox.spec.timeout, now);
-  const latched = sandbox.status?.conditions?.some((c) => c.type === ConditionType.Expired && c.status === "True") === true;
-  const lifetime: Lifetime = { expired: latched || (left !== undefined && left <= 0) };
-  if (startTime !== undefined) lifetime.startTime = startTime;
-  if (left !== undefined) lifetime.secondsLeft = left;
-  return lifetime;
-}
-
-function expiredCondition(sandbox: Sandbox, lifetime: Lifetime): ConditionInput | undefined {
-  if (lifetime.startTime === undefined) return undefined;
-  return lifetime.expired
+function expiredCondition(sandbox: Sandbox, lifecycle: Lifecycle): ConditionInput | undefined {
+  if (lifecycle.expired === Reason.IdleTimeoutExceeded) {
+    return {
+      type: ConditionType.Expired,
+      status: "True",
+      reason: Reason.IdleTimeoutExceeded,
+      message: `The sandbox had no activity for ${sandbox.spec.lifecycle?.idleTimeout ?? 0}s (spec.lifecycle.onIdle: Terminate); its pod was deleted. Delete the Sandbox to free the rest.`,
+    };
+  }
+  if (lifecycle.startTime === undefined && lifecycle.secondsLeft === undefined) return undefined;
+  return lifecycle.expired !== false
     ? {
         type: ConditionType.Expired,
         status: "True",
@@ -252,7 +347,9 @@ function expiredCondition(sandbox: Sandbox, lifetime: Lifetime): ConditionInput 
         type: ConditionType.Expired,
         status: "False",
         reason: Reason.WithinTimeout,
-        message: `The sandbox's pod is deleted ${sandbox.spec.timeout}s after it started running.`,
+        message: lifecycle.everSuspended
+          ? `The sandbox's pod is deleted once it has run for ${sandbox.spec.timeout}s; time suspended does not count.`
+          : `The sandbox's pod is deleted ${sandbox.spec.timeout}s after it started running.`,
       };
 }
 
@@ -346,13 +443,13 @@ function networkPolicies(
 /**
  * While the Sandbox is Failed, observed children that the fresh answer does not name are kept
  * as they are — a profile that is briefly missing must not delete the policies it granted —
- * except a pod past its lifetime.
+ * except a pod past its lifetime or of a suspended Sandbox.
  */
-function keptWhileFailed(request: HookRequest<Sandbox>, desired: readonly KubeObject[], expired: boolean): KubeObject[] {
+function keptWhileFailed(request: HookRequest<Sandbox>, desired: readonly KubeObject[], dropPods: boolean): KubeObject[] {
   const named = new Set(desired.map(objectKey));
   return allObjects(request.children)
     .filter((child) => !named.has(objectKey(child)))
-    .filter((child) => !(child.apiVersion === "v1" && child.kind === "Pod" && expired))
+    .filter((child) => !(child.apiVersion === "v1" && child.kind === "Pod" && dropPods))
     .map(keepObserved);
 }
 

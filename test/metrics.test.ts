@@ -1,7 +1,8 @@
 /**
  * /metrics: every metric through prom-client, with the names, HELP texts, buckets and labels the
  * server has always written (test/fixtures/metrics/exposition.txt is what it wrote for the same
- * calls when the hook metrics had a writer of their own).
+ * calls when the hook metrics had a writer of their own; the suspend and resume families came
+ * with issue #14).
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";

@@ -202,7 +202,7 @@ describe("a Sandbox's start time", () => {
     assert.equal(startTimeOf(undefined, readyAt({ "llmsafespace.dev/claimed-at": "2026-11-29T11:59:30Z" }, "sandbox"), now), "2026-11-29T10:00:00Z");
   });
 
-  it("startTimeOf › a start time in the status › carried over", () => {
-    assert.equal(startTimeOf({ startTime: "2026-11-29T09:00:00Z" }, readyAt({}), now), "2026-11-29T09:00:00Z");
+  it("startTimeOf › a start time carried from the status › kept", () => {
+    assert.equal(startTimeOf("2026-11-29T09:00:00Z", readyAt({}), now), "2026-11-29T09:00:00Z");
   });
 });

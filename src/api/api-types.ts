@@ -93,6 +93,14 @@ export interface SandboxSpec {
     seccompProfile?: SeccompProfileSetting;
   };
   profileRef?: ProfileRef;
+  /** true: the pod is deleted and the rest kept; false or unset: the Sandbox runs. */
+  suspend?: boolean;
+  lifecycle?: {
+    /** Seconds without activity after which the Sandbox is idle; unset: never. */
+    idleTimeout?: number;
+    /** @default "Suspend" */
+    onIdle: "Suspend" | "Terminate";
+  };
 }
 
 export type ConditionStatus = "True" | "False" | "Unknown";
@@ -106,7 +114,7 @@ export interface Condition {
   lastTransitionTime: string;
 }
 
-export type SandboxPhase = "Pending" | "Creating" | "Running" | "Terminated" | "Terminating" | "Failed";
+export type SandboxPhase = "Pending" | "Creating" | "Running" | "Suspended" | "Terminated" | "Terminating" | "Failed";
 
 export interface WarmPodRef {
   name: string;
@@ -121,6 +129,16 @@ export interface SandboxStatus {
   podNamespace?: string;
   endpoint?: string;
   startTime?: string;
+  /** When the current run began, once the Sandbox has been suspended and resumed. */
+  runningSince?: string;
+  /** Seconds of Running before the current run, once the Sandbox has been suspended. */
+  runningSeconds?: number;
+  /** The generation at which the Sandbox went idle and suspended itself. */
+  suspendedGeneration?: number;
+  /** Seconds from the creation of the last resumed pod to its Ready. */
+  lastResumeSeconds?: number;
+  /** When the Sandbox goes idle without further activity. */
+  idleDeadline?: string;
   warmPodRef?: WarmPodRef;
   observedGeneration?: number;
 }

@@ -9,6 +9,8 @@ export const ConditionType = {
   WarmPodClaimed: "WarmPodClaimed",
   EgressDomainsEnforced: "EgressDomainsEnforced",
   Expired: "Expired",
+  Suspended: "Suspended",
+  Idle: "Idle",
   // WarmPool, only while something is wrong (as a Deployment's ReplicaFailure)
   RetireFailure: "RetireFailure",
   SizeConflict: "SizeConflict",
@@ -50,6 +52,17 @@ export const Reason = {
   // Expired
   WithinTimeout: "WithinTimeout",
   TimeoutExceeded: "TimeoutExceeded",
+  IdleTimeoutExceeded: "IdleTimeoutExceeded",
+  // Suspended (True: Requested or Idle; False: Resumed)
+  Requested: "Requested",
+  Idle: "Idle",
+  Resumed: "Resumed",
+  // Ready while suspended, or waiting for a suspended pod to go
+  Suspended: "Suspended",
+  PreviousPodTerminating: "PreviousPodTerminating",
+  // Idle
+  Active: "Active",
+  LastActivityInvalid: "LastActivityInvalid",
 } as const;
 
 export interface ConditionInput {

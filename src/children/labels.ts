@@ -24,6 +24,8 @@ export const ANNOTATION_WARM_POD_SECURITY_LEVEL = "llmsafespace.dev/warm-pod-sec
 export const ANNOTATION_ALLOWED_DOMAINS = "llmsafespace.dev/allowed-domains";
 export const ANNOTATION_CPU_PINNING = "cpu-pinning.llmsafespace.dev/enabled";
 export const ANNOTATION_CLAIMED_AT = "llmsafespace.dev/claimed-at";
+/** On a Sandbox: when whatever talks to it last saw it used (RFC 3339); idle time counts from here. */
+export const ANNOTATION_LAST_ACTIVITY = "llmsafespace.dev/last-activity";
 /**
  * On every warm pod, so that its `annotations` map exists: a JSON patch that adds
  * `/metadata/annotations/<key>` (as the claim does) fails when the map itself is missing.

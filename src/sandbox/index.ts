@@ -1,1 +1,2 @@
 export * from "./sandbox.js";
+export * from "./lifecycle.js";

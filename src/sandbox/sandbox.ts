@@ -178,14 +178,14 @@ export function warmPoolOf(pod: ObservedPod | undefined): string | undefined {
 }
 
 /**
- * When the Sandbox started Running: carried over from its status once set; the first time, the
+ * When a run of the Sandbox started: carried over from its status once set; the first time, the
  * moment its pod became Ready, as the pod reports it (observed, so the answer is the same on
  * every sync), or `now` if the pod does not say. A warm pod was Ready in its pool long before a
  * Sandbox claimed it: its Sandbox starts Running when the claim landed (`claimed-at`), not before
  * — and never later than now, whatever the annotation says.
  */
-export function startTimeOf(status: SandboxStatus | undefined, pod: ObservedPod | undefined, now: Date): string | undefined {
-  if (status?.startTime !== undefined) return status.startTime;
+export function startTimeOf(carried: string | undefined, pod: ObservedPod | undefined, now: Date): string | undefined {
+  if (carried !== undefined) return carried;
   if (pod === undefined || !isPodReady(pod)) return undefined;
   const ready = Date.parse(podReadyCondition(pod)?.lastTransitionTime ?? "");
   let started = Number.isNaN(ready) ? now.getTime() : ready;

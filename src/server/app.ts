@@ -73,6 +73,15 @@ function hooks(deps: AppDeps): Record<HookName, Hook> {
     podStarted: (runtime: string, securityLevel: string, warmRequested: boolean) => {
       deps.metrics.allocationAttempts.inc({ runtime, security_level: securityLevel, requested: warmRequested ? "requested" : "not_requested" });
     },
+    suspended: (reason: string) => {
+      deps.metrics.suspends.inc({ reason });
+    },
+    resumed: () => {
+      deps.metrics.resumes.inc();
+    },
+    resumeReady: (seconds: number) => {
+      deps.metrics.resumeDuration.observe(seconds);
+    },
   };
   return {
     "sandbox/customize": (body) => sandboxCustomize(body as CustomizeRequest<Sandbox>, { config }),

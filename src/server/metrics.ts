@@ -22,6 +22,12 @@ export interface Metrics {
   claimConflicts: Counter;
   /** What became of claimed warm pods at Sandbox deletion: recycle or delete, and why. */
   recycleDecisions: Counter<"decision" | "reason">;
+  /** Sandboxes suspended, by reason (Requested, Idle). */
+  suspends: Counter<"reason">;
+  /** Suspended Sandboxes resumed. */
+  resumes: Counter;
+  /** Creation of a resumed Sandbox's pod → Ready. */
+  resumeDuration: Histogram;
   /** Each pool's pods by state (available, pending, assigned), as its last sync counted them. */
   poolPods: Gauge<"namespace" | "pool" | "state">;
 }
@@ -61,6 +67,23 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       name: `${METRIC_PREFIX}warm_pod_recycle_decisions_total`,
       help: "Claimed warm pods at Sandbox deletion, by decision (recycle, delete) and reason.",
       labelNames: ["decision", "reason"],
+      registers: [registry],
+    }),
+    suspends: new Counter({
+      name: `${METRIC_PREFIX}sandbox_suspends_total`,
+      help: "Sandboxes suspended, by reason (Requested: spec.suspend; Idle: spec.lifecycle.idleTimeout).",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+    resumes: new Counter({
+      name: `${METRIC_PREFIX}sandbox_resumes_total`,
+      help: "Suspended Sandboxes resumed.",
+      registers: [registry],
+    }),
+    resumeDuration: new Histogram({
+      name: `${METRIC_PREFIX}sandbox_resume_seconds`,
+      help: "Time from the creation of a resumed Sandbox's pod to its Ready.",
+      buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
       registers: [registry],
     }),
     claimConflicts: new Counter({

@@ -28,4 +28,8 @@ export function countSample(metrics: Metrics): void {
   metrics.recycleDecisions.inc({ decision: "delete", reason: "disabled" });
   metrics.poolPods.set({ namespace: "team-a", pool: "python", state: "available" }, 2);
   metrics.poolPods.set({ namespace: "team-a", pool: "python", state: "assigned" }, 1);
+  metrics.suspends.inc({ reason: "Requested" });
+  metrics.suspends.inc({ reason: "Idle" });
+  metrics.resumes.inc();
+  metrics.resumeDuration.observe(3.5);
 }

@@ -1,0 +1,164 @@
+/**
+ * A Sandbox over time (SPEC §4.4, issue #14): how much of its timeout it has used, whether it is
+ * suspended and why, when it goes idle, and when a resumed pod became Ready. Pure: everything
+ * comes from the parent, its serving pod and `now`, and the status it returns carries what the
+ * next sync needs.
+ */
+import type { Sandbox, SandboxStatus } from "../api/index.js";
+import { ConditionType, Reason, formatTime, type ObservedPod } from "../api/index.js";
+import { ANNOTATION_LAST_ACTIVITY } from "../children/index.js";
+import { startTimeOf } from "./sandbox.js";
+
+export type SuspendReason = typeof Reason.Requested | typeof Reason.Idle;
+
+/** Where idle time stands, for a Sandbox with `spec.lifecycle.idleTimeout` that is running. */
+export interface IdleState {
+  /** When it goes (or went) idle. */
+  deadline: string;
+  idle: boolean;
+  /** The annotation's value, when it is not an RFC 3339 time and so ignored. */
+  invalidActivity?: string;
+}
+
+export interface Lifecycle {
+  /** When the Sandbox first became Running. */
+  startTime?: string;
+  /** When the current run began; unset while it does not run. */
+  runningSince?: string;
+  /** Seconds of Running before the current run. */
+  runningSeconds: number;
+  /** Seconds of timeout left; unset until the Sandbox has run. */
+  secondsLeft?: number;
+  /** The lifetime is over: by the timeout, or by the idle timeout with `onIdle: Terminate`. */
+  expired: false | typeof Reason.TimeoutExceeded | typeof Reason.IdleTimeoutExceeded;
+  /** Why it is suspended, when it is. */
+  suspended?: SuspendReason;
+  /** The generation an idle suspension holds for. */
+  suspendedGeneration?: number;
+  /** Its last sync's status said Suspended, and it runs again. */
+  resuming: boolean;
+  /** Whether the Sandbox has ever been suspended: its status then keeps the run fields. */
+  everSuspended: boolean;
+  idle?: IdleState;
+  lastResumeSeconds?: number;
+  /** Whether this sync saw a resumed pod Ready for the first time. */
+  resumedReady: boolean;
+}
+
+/** The parent's Suspended condition, as its current status has it. */
+function suspendedCondition(status: SandboxStatus | undefined) {
+  return status?.conditions?.find((c) => c.type === ConditionType.Suspended);
+}
+
+/**
+ * The Sandbox's lifecycle as of `now`, served by `pod` (the observed pod, or one just claimed).
+ *
+ * Suspended: `spec.suspend` is true, or it went idle with `onIdle: Suspend` and its spec has not
+ * changed since (a later generation with `suspend` unset or false resumes it). The timeout counts
+ * Running time only: a run ends when the Sandbox is suspended, and a resumed one starts when its
+ * new pod is Ready.
+ */
+export function lifecycleOf(sandbox: Sandbox, pod: ObservedPod | undefined, now: Date): Lifecycle {
+  const status = sandbox.status;
+  const previous = suspendedCondition(status);
+  // Its status keeps the run fields from its first suspension on, past its end too.
+  const everSuspended = previous !== undefined || status?.runningSeconds !== undefined;
+  const wasSuspended = previous?.status === "True";
+  const generation = sandbox.metadata.generation ?? 0;
+  const earlier = status?.runningSeconds ?? 0;
+  const latched = status?.conditions?.find((c) => c.type === ConditionType.Expired && c.status === "True");
+
+  // The current run: carried over once recorded; else from a live pod that is Ready. A pod
+  // still there when a suspended Sandbox resumes starts its run now, not when it was Ready.
+  const live = pod?.metadata.deletionTimestamp === undefined ? pod : undefined;
+  const carried = wasSuspended ? undefined : everSuspended ? status?.runningSince : status?.startTime;
+  let runStart = startTimeOf(carried, live, now);
+  if (wasSuspended && runStart !== undefined) runStart = formatTime(now);
+  const ranNow = runStart === undefined ? 0 : Math.max(0, (now.getTime() - Date.parse(runStart)) / 1000);
+  const timeout = sandbox.spec.timeout;
+  const hasRun = runStart !== undefined || earlier > 0 || status?.startTime !== undefined;
+
+  const base = {
+    startTime: status?.startTime ?? runStart,
+    everSuspended,
+    resuming: false,
+    resumedReady: false,
+  };
+  const stopped = (runningSeconds: number, suspended: SuspendReason | undefined, suspendedGeneration?: number): Lifecycle => {
+    const left = timeout - runningSeconds;
+    const expired = latched !== undefined ? (latched.reason === Reason.IdleTimeoutExceeded ? Reason.IdleTimeoutExceeded : Reason.TimeoutExceeded) : hasRun && left <= 0 ? Reason.TimeoutExceeded : false;
+    return {
+      ...base,
+      everSuspended: everSuspended || suspended !== undefined,
+      runningSeconds,
+      ...(hasRun ? { secondsLeft: left } : {}),
+      expired,
+      ...(expired === false && suspended !== undefined ? { suspended } : {}),
+      ...(expired === false && suspendedGeneration !== undefined ? { suspendedGeneration } : {}),
+      ...(status?.lastResumeSeconds !== undefined ? { lastResumeSeconds: status.lastResumeSeconds } : {}),
+    };
+  };
+
+  // Over: the run fields stay as they were when it ended.
+  if (latched !== undefined) return stopped(earlier, undefined);
+  if (sandbox.spec.suspend === true) {
+    return stopped(Math.round(earlier + ranNow), Reason.Requested);
+  }
+  if (status !== undefined && wasSuspended && previous.reason === Reason.Idle && status.suspendedGeneration === generation) {
+    return { ...stopped(Math.round(earlier + ranNow), Reason.Idle, generation), idle: { deadline: status.idleDeadline ?? formatTime(now), idle: true } };
+  }
+
+  const idle = idleOf(sandbox, runStart, now);
+  if (idle?.idle === true) {
+    if (sandbox.spec.lifecycle?.onIdle === "Terminate") {
+      // Ends as an expired timeout does, and latches the same way.
+      const lifecycle = stopped(earlier, undefined);
+      return { ...lifecycle, expired: lifecycle.expired === false ? Reason.IdleTimeoutExceeded : lifecycle.expired };
+    }
+    return { ...stopped(Math.round(earlier + ranNow), Reason.Idle, generation), idle };
+  }
+
+  const left = timeout - earlier - ranNow;
+  // A resumed run's pod became Ready in this sync: how long the resume took, counted once.
+  const freshRun = everSuspended && runStart !== undefined && (wasSuspended || status?.runningSince === undefined);
+  const created = Date.parse(live?.metadata.creationTimestamp ?? "");
+  const resumeSeconds = freshRun && !Number.isNaN(created) ? Math.max(0, (Date.parse(runStart ?? "") - created) / 1000) : undefined;
+  const lastResumeSeconds = resumeSeconds ?? status?.lastResumeSeconds;
+  return {
+    ...base,
+    ...(runStart !== undefined ? { runningSince: runStart } : {}),
+    runningSeconds: earlier,
+    ...(hasRun ? { secondsLeft: left } : {}),
+    expired: hasRun && left <= 0 ? Reason.TimeoutExceeded : false,
+    resuming: wasSuspended,
+    ...(idle !== undefined ? { idle } : {}),
+    ...(lastResumeSeconds !== undefined ? { lastResumeSeconds } : {}),
+    resumedReady: resumeSeconds !== undefined,
+  };
+}
+
+/**
+ * Idle time of a running Sandbox: from its last recorded activity or from when its run began,
+ * whichever is later (activity before a suspension does not make a resumed Sandbox idle).
+ */
+function idleOf(sandbox: Sandbox, runStart: string | undefined, now: Date): IdleState | undefined {
+  const timeout = sandbox.spec.lifecycle?.idleTimeout;
+  if (timeout === undefined || runStart === undefined) return undefined;
+  const value = sandbox.metadata.annotations?.[ANNOTATION_LAST_ACTIVITY];
+  const activity = value === undefined ? Number.NaN : parseRfc3339(value);
+  const from = Math.max(Date.parse(runStart), Number.isNaN(activity) ? 0 : activity);
+  const deadline = from + timeout * 1000;
+  return {
+    deadline: formatTime(new Date(deadline)),
+    idle: deadline <= now.getTime(),
+    ...(value !== undefined && Number.isNaN(activity) ? { invalidActivity: value } : {}),
+  };
+}
+
+// RFC 3339: a date, `T`, a time with optional fraction, and `Z` or an offset.
+const RFC_3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+/** Milliseconds since the epoch of an RFC 3339 time; NaN for anything else. */
+export function parseRfc3339(value: string): number {
+  return RFC_3339.test(value) ? Date.parse(value.toUpperCase()) : Number.NaN;
+}
