@@ -56,10 +56,10 @@ export interface SandboxSyncDeps {
   /** Related objects left out because they do not match our CRDs. @default none */
   relatedProblems?: RelatedProblems;
   /** Counts allocation attempts with the seed's vocabulary. @default none */
-  metrics?: AllocationMetrics;
+  metrics?: SandboxSyncMetrics;
 }
 
-export interface AllocationMetrics {
+export interface SandboxSyncMetrics {
   /** A sync that starts a Sandbox's pod: an allocation attempt, warm `requested` or not. */
   podStarted(runtime: string, securityLevel: string, warmRequested: boolean): void;
   /** The sync that records a Sandbox going Suspended. */
@@ -99,8 +99,8 @@ export async function sandboxSync(
   // The pod this answer is about: the observed one, or the one just claimed, as the API server
   // answered the claim.
   let serving = stopped ? undefined : pod;
-  // A suspension starts each start afresh: one claim per start, a resumed one included.
-  let warmCondition = lifecycle.everSuspended && pod === undefined ? undefined : previousCondition(previous, ConditionType.WarmPodClaimed);
+  // A suspended Sandbox's status has no WarmPodClaimed, so a resumed start may claim once again.
+  let warmCondition = previousCondition(previous, ConditionType.WarmPodClaimed);
   const warm = warmRequest(sandbox);
   const accountReady = serviceAccountObserved(request.children, own.namespace, own.child);
   const closing = namespaceTerminating(request.related, own.namespace);
@@ -168,7 +168,7 @@ export async function sandboxSync(
       : failure !== undefined
         ? "Failed"
         : phaseOf(serving);
-  countTransitions(previous, lived, deps.metrics);
+  countTransitions(lived, deps.metrics);
   const status: SandboxStatus = {
     phase,
     conditions: conditionsOf(
@@ -231,11 +231,10 @@ function nextWake(lifecycle: Lifecycle, now: Date): number | undefined {
 }
 
 /** Counts a suspension, a resume and a resumed pod's readiness in the sync that records it. */
-function countTransitions(previous: SandboxStatus | undefined, lifecycle: Lifecycle, metrics: AllocationMetrics | undefined): void {
+function countTransitions(lifecycle: Lifecycle, metrics: SandboxSyncMetrics | undefined): void {
   if (metrics === undefined) return;
-  const was = previous?.conditions?.find((c) => c.type === ConditionType.Suspended)?.status === "True";
-  if (!was && lifecycle.suspended !== undefined) metrics.suspended?.(lifecycle.suspended);
-  if (lifecycle.resuming && lifecycle.suspended === undefined) metrics.resumed?.();
+  if (!lifecycle.wasSuspended && lifecycle.suspended !== undefined) metrics.suspended?.(lifecycle.suspended);
+  if (lifecycle.wasSuspended && lifecycle.suspended === undefined && lifecycle.expired === false) metrics.resumed?.();
   if (lifecycle.resumedReady && lifecycle.lastResumeSeconds !== undefined) metrics.resumeReady?.(lifecycle.lastResumeSeconds);
 }
 

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { sandboxSync } from "../hooks/sandbox-sync.js";
 import type { Sandbox } from "../src/api/api-types.js";
-import type { ClaimRequest, ClaimResult, ReleaseResult, WarmPodClaimer } from "../src/warm-pool/claimer.js";
+import { disabledClaimer, type ClaimRequest, type ClaimResult, type ReleaseResult, type WarmPodClaimer } from "../src/warm-pool/claimer.js";
 import { loadConfig } from "../src/server/config.js";
 import type { HookRequest, KubeObject } from "../src/api/metacontroller.js";
 import type { ObservedPod } from "../src/api/observed.js";
@@ -204,5 +204,37 @@ describe("a Sandbox's start time", () => {
 
   it("startTimeOf › a start time carried from the status › kept", () => {
     assert.equal(startTimeOf("2026-11-29T09:00:00Z", readyAt({}), now), "2026-11-29T09:00:00Z");
+  });
+});
+
+describe("sandbox sync › suspend and resume metrics", () => {
+  /** The transitions one sync of a fixture counts, and the answer it gave. */
+  async function counted(name: string, edit?: (body: HookRequest<Sandbox>) => void) {
+    const events: string[] = [];
+    const metrics = {
+      podStarted: () => undefined,
+      suspended: (reason: string) => events.push(`suspended ${reason}`),
+      resumed: () => events.push("resumed"),
+      resumeReady: (seconds: number) => events.push(`ready after ${seconds}s`),
+    };
+    const request = requestFrom(name, edit);
+    const response = await sandboxSync(request, { config: loadConfig({}), claimer: disabledClaimer, now: new Date(FIXTURE_NOW), metrics });
+    return { events, request, response };
+  }
+
+  it("metrics › each transition › counted in the sync that records it, and not again when its status is fed back", async () => {
+    for (const [fixture, expected] of [
+      ["suspend-running", ["suspended Requested"]],
+      ["idle-suspends", ["suspended Idle"]],
+      ["resume-suspended", ["resumed"]],
+      ["resume-pod-ready", ["ready after 8s"]],
+    ] as const) {
+      const first = await counted(fixture);
+      assert.deepEqual(first.events, expected, fixture);
+      const again = await counted(fixture, (body) => {
+        body.parent.status = first.response.status;
+      });
+      assert.deepEqual(again.events, [], `${fixture}, its own status fed back`);
+    }
   });
 });

@@ -35,8 +35,8 @@ export interface Lifecycle {
   suspended?: SuspendReason;
   /** The generation an idle suspension holds for. */
   suspendedGeneration?: number;
-  /** Its last sync's status said Suspended, and it runs again. */
-  resuming: boolean;
+  /** Its current status says Suspended. */
+  wasSuspended: boolean;
   /** Whether the Sandbox has ever been suspended: its status then keeps the run fields. */
   everSuspended: boolean;
   idle?: IdleState;
@@ -46,7 +46,7 @@ export interface Lifecycle {
 }
 
 /** The parent's Suspended condition, as its current status has it. */
-function suspendedCondition(status: SandboxStatus | undefined) {
+function previousSuspended(status: SandboxStatus | undefined) {
   return status?.conditions?.find((c) => c.type === ConditionType.Suspended);
 }
 
@@ -60,7 +60,7 @@ function suspendedCondition(status: SandboxStatus | undefined) {
  */
 export function lifecycleOf(sandbox: Sandbox, pod: ObservedPod | undefined, now: Date): Lifecycle {
   const status = sandbox.status;
-  const previous = suspendedCondition(status);
+  const previous = previousSuspended(status);
   // Its status keeps the run fields from its first suspension on, past its end too.
   const everSuspended = previous !== undefined || status?.runningSeconds !== undefined;
   const wasSuspended = previous?.status === "True";
@@ -81,12 +81,13 @@ export function lifecycleOf(sandbox: Sandbox, pod: ObservedPod | undefined, now:
   const base = {
     startTime: status?.startTime ?? runStart,
     everSuspended,
-    resuming: false,
+    wasSuspended,
     resumedReady: false,
   };
   const stopped = (runningSeconds: number, suspended: SuspendReason | undefined, suspendedGeneration?: number): Lifecycle => {
     const left = timeout - runningSeconds;
-    const expired = latched !== undefined ? (latched.reason === Reason.IdleTimeoutExceeded ? Reason.IdleTimeoutExceeded : Reason.TimeoutExceeded) : hasRun && left <= 0 ? Reason.TimeoutExceeded : false;
+    let expired: Lifecycle["expired"] = hasRun && left <= 0 ? Reason.TimeoutExceeded : false;
+    if (latched !== undefined) expired = latched.reason === Reason.IdleTimeoutExceeded ? Reason.IdleTimeoutExceeded : Reason.TimeoutExceeded;
     return {
       ...base,
       everSuspended: everSuspended || suspended !== undefined,
@@ -130,7 +131,6 @@ export function lifecycleOf(sandbox: Sandbox, pod: ObservedPod | undefined, now:
     runningSeconds: earlier,
     ...(hasRun ? { secondsLeft: left } : {}),
     expired: hasRun && left <= 0 ? Reason.TimeoutExceeded : false,
-    resuming: wasSuspended,
     ...(idle !== undefined ? { idle } : {}),
     ...(lastResumeSeconds !== undefined ? { lastResumeSeconds } : {}),
     resumedReady: resumeSeconds !== undefined,

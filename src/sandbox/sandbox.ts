@@ -80,14 +80,7 @@ export function findRelated(owner: RuntimeUser, related: ObjectMap, options: Rel
     (r) => r.metadata.name === rteName,
   );
   const runtimeProblems = options.problems.get(relatedKey("RuntimeEnvironment", undefined, rteName));
-  if (runtimeProblems !== undefined) {
-    return {
-      reason: Reason.RuntimeInvalid,
-      message:
-        `RuntimeEnvironment "${rteName}" does not match this hook server's schema (${runtimeProblems.join("; ")}). ` +
-        `Fix the object, or apply the CRDs that ship with this server (kubectl apply -k crds/).`,
-    };
-  }
+  if (runtimeProblems !== undefined) return notOurSchema(Reason.RuntimeInvalid, `RuntimeEnvironment "${rteName}"`, runtimeProblems);
   if (runtime === undefined) {
     return {
       reason: Reason.RuntimeNotFound,
@@ -109,14 +102,7 @@ export function findRelated(owner: RuntimeUser, related: ObjectMap, options: Rel
     };
   }
   const profileProblems = options.problems.get(relatedKey("SandboxProfile", namespace, ref.name));
-  if (profileProblems !== undefined) {
-    return {
-      reason: Reason.ProfileInvalid,
-      message:
-        `SandboxProfile "${namespace}/${ref.name}" does not match this hook server's schema (${profileProblems.join("; ")}). ` +
-        `Fix the object, or apply the CRDs that ship with this server (kubectl apply -k crds/).`,
-    };
-  }
+  if (profileProblems !== undefined) return notOurSchema(Reason.ProfileInvalid, `SandboxProfile "${namespace}/${ref.name}"`, profileProblems);
   const profile = objectsOfKind<SandboxProfile>(related, API_VERSION, "SandboxProfile").find(
     (p) => p.metadata.name === ref.name && p.metadata.namespace === namespace,
   );
@@ -129,6 +115,16 @@ export function findRelated(owner: RuntimeUser, related: ObjectMap, options: Rel
     };
   }
   return { runtime, profile };
+}
+
+/** A related object left out because it does not match our CRD: what is wrong, and what to do. */
+function notOurSchema(reason: string, object: string, problems: readonly string[]): PodFailure {
+  return {
+    reason,
+    message:
+      `${object} does not match this hook server's schema (${problems.join("; ")}). ` +
+      `Fix the object, or apply the CRDs that ship with this server (kubectl apply -k crds/).`,
+  };
 }
 
 /** What a Sandbox asks of the warm pools, from its annotations (kept from the seed). */

@@ -69,7 +69,7 @@ export function hookRunner(deps: AppDeps): (name: HookName, body: unknown) => Pr
 function hooks(deps: AppDeps): Record<HookName, Hook> {
   const { config, claimer, validators } = deps;
   const retirer = deps.retirer ?? disabledRetirer;
-  const allocation = {
+  const syncMetrics = {
     podStarted: (runtime: string, securityLevel: string, warmRequested: boolean) => {
       deps.metrics.allocationAttempts.inc({ runtime, security_level: securityLevel, requested: warmRequested ? "requested" : "not_requested" });
     },
@@ -88,7 +88,7 @@ function hooks(deps: AppDeps): Record<HookName, Hook> {
     "sandbox/sync": (body, now) => {
       const request = body as HookRequest<Sandbox>;
       const { related, problems } = validators.checkRelated(request.related);
-      return sandboxSync({ ...request, related }, { config, claimer, now, relatedProblems: problems, metrics: allocation });
+      return sandboxSync({ ...request, related }, { config, claimer, now, relatedProblems: problems, metrics: syncMetrics });
     },
     "sandbox/finalize": (body, now) =>
       sandboxFinalize(body as HookRequest<Sandbox>, {
