@@ -530,13 +530,14 @@ describe("manifests › examples", () => {
     assert.equal(namespace.metadata.labels?.["pod-security.kubernetes.io/enforce"], "restricted");
   });
 
-  it("examples › Sandboxes › cover every security level, egress by cidr and domain, storage and a warm pod", () => {
+  it("examples › Sandboxes › cover every security level, egress by cidr and domain, storage, a warm pod and an idle timeout", () => {
     const sandboxes = ofKind("Sandbox").map(specOf);
     assert.deepEqual([...new Set(sandboxes.map((s) => s.securityLevel ?? "standard"))].sort(), ["custom", "high", "standard"]);
     const egress = ofKind("Sandbox").flatMap((s) => (s.spec as { networkAccess?: { egress?: { cidr?: string; domain?: string }[] } }).networkAccess?.egress ?? []);
     assert.ok(egress.some((rule) => rule.cidr !== undefined) && egress.some((rule) => rule.domain !== undefined));
     assert.ok(ofKind("Sandbox").some((s) => (s.spec as { storage?: { persistent?: boolean } }).storage?.persistent === true));
     assert.ok(ofKind("Sandbox").some((s) => s.metadata.annotations?.["llmsafespace.dev/use-warm-pod"] === "true"));
+    assert.ok(ofKind("Sandbox").some((s) => (s.spec as { lifecycle?: { idleTimeout?: number } }).lifecycle?.idleTimeout !== undefined));
   });
 
   it("examples › Sandboxes and WarmPools › name RuntimeEnvironments and SandboxProfiles the examples define", () => {

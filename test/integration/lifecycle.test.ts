@@ -10,7 +10,7 @@ import { join } from "node:path";
 import request from "supertest";
 import { testApp } from "../support/app.js";
 import { EXAMPLES, kindOf, yamlObjects } from "../support/manifests.js";
-import { describeStatus, type KubeObjectLike } from "./support/kube.js";
+import { KubeClient, describeStatus, type KubeObjectLike } from "./support/kube.js";
 import { cluster } from "./setup.js";
 
 interface Sandbox extends KubeObjectLike {
@@ -80,6 +80,7 @@ async function reconcile(name: string): Promise<Sandbox> {
     const created = await client.create(owned);
     assert.equal(created.status, 201, `${child.kind} ${child.metadata.name}: ${describeStatus(created)}`);
   }
+  await deleteLeftOut(children, answer.children);
   const written = await client.replaceStatus<Sandbox>({ ...parent, status: { ...answer.status, observedGeneration: parent.metadata.generation } });
   assert.equal(written.status, 200, describeStatus(written));
   return written.body;
@@ -91,15 +92,52 @@ async function finalize(name: string): Promise<{ finalized: boolean; deleted: nu
   const parent = (await client.get<Sandbox>({ apiVersion: "llmsafespace.dev/v1", kind: "Sandbox", metadata: { name, namespace: "team-a" } })).body;
   const children = await observedChildren(parent.metadata.uid);
   const answer = (await hook("/sandbox/finalize", { parent, children, finalizing: true })) as { children: KubeObjectLike[]; finalized: boolean };
-  const kept = new Set(answer.children.map((c) => `${c.kind}/${c.metadata.name}`));
+  return { finalized: answer.finalized, deleted: await deleteLeftOut(children, answer.children) };
+}
+
+/**
+ * What Metacontroller does with the observed children an answer leaves out: deletes them, but
+ * for those already being deleted. Returns how many it deleted.
+ */
+async function deleteLeftOut(observed: Record<string, Record<string, KubeObjectLike>>, answered: readonly KubeObjectLike[]): Promise<number> {
+  const kept = new Set(answered.map((c) => `${c.kind}/${c.metadata.name}`));
   let deleted = 0;
-  for (const child of Object.values(children).flatMap((group) => Object.values(group))) {
+  for (const child of Object.values(observed).flatMap((group) => Object.values(group))) {
     if (kept.has(`${child.kind}/${child.metadata.name}`)) continue;
-    const response = await client.delete(child);
-    assert.equal(response.status, 200, describeStatus(response));
+    if ((child.metadata as { deletionTimestamp?: string }).deletionTimestamp !== undefined) continue;
+    const response = await cluster().client.delete(child);
+    assert.equal(response.status, 200, `${child.kind} ${child.metadata.name}: ${describeStatus(response)}`);
     deleted++;
   }
-  return { finalized: answer.finalized, deleted };
+  return deleted;
+}
+
+/** The kubelet's part: the pod runs and is Ready. */
+async function markReady(podName: string): Promise<void> {
+  const client = cluster().client;
+  const pod = (await client.get({ apiVersion: "v1", kind: "Pod", metadata: { name: podName, namespace: "team-a" } })).body;
+  const ready = await client.replaceStatus({
+    ...pod,
+    status: { phase: "Running", conditions: [{ type: "Ready", status: "True", lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z") }] },
+  });
+  assert.equal(ready.status, 200, describeStatus(ready));
+}
+
+/** A merge patch of a Sandbox's spec, as `kubectl patch --type merge` sends it. */
+async function patchSpec(name: string, spec: Record<string, unknown>): Promise<void> {
+  const path = `${KubeClient.collectionPath({ apiVersion: "llmsafespace.dev/v1", kind: "Sandbox", metadata: { name, namespace: "team-a" } })}/${name}`;
+  const patched = await cluster().client.request("PATCH", path, { spec }, "application/merge-patch+json");
+  assert.equal(patched.status, 200, describeStatus(patched));
+}
+
+/** Each child's uid, by `Kind/name`: what stays the same object across a suspension. */
+async function childUids(uid: string): Promise<Map<string, string>> {
+  const children = await observedChildren(uid);
+  return new Map(
+    Object.values(children)
+      .flatMap((group) => Object.values(group))
+      .map((child) => [`${child.kind}/${child.metadata.name}`, (child.metadata as { uid?: string }).uid ?? ""]),
+  );
 }
 
 describe("a Sandbox's life on a real API server", function () {
@@ -128,13 +166,7 @@ describe("a Sandbox's life on a real API server", function () {
     assert.equal(third.status?.phase, "Creating");
     assert.equal(third.status.podName, "sandbox-demo");
 
-    // The kubelet's part: the pod runs and is Ready.
-    const pod = (await client.get({ apiVersion: "v1", kind: "Pod", metadata: { name: "sandbox-demo", namespace: "team-a" } })).body;
-    const ready = await client.replaceStatus({
-      ...pod,
-      status: { phase: "Running", conditions: [{ type: "Ready", status: "True", lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z") }] },
-    });
-    assert.equal(ready.status, 200, describeStatus(ready));
+    await markReady("sandbox-demo");
 
     const running = await reconcile("demo");
     assert.equal(running.status?.phase, "Running", JSON.stringify(running.status));
@@ -150,6 +182,64 @@ describe("a Sandbox's life on a real API server", function () {
     assert.deepEqual(gone, { finalized: false, deleted: 6 });
     assert.deepEqual(await finalize("demo"), { finalized: true, deleted: 0 });
     const removed = await client.delete({ apiVersion: "llmsafespace.dev/v1", kind: "Sandbox", metadata: { name: "demo", namespace: "team-a" } });
+    assert.equal(removed.status, 200, describeStatus(removed));
+  });
+
+  it("suspend › the idle example, suspended then resumed › its pod deleted, every other child the same object, then a new pod on the same claim", async () => {
+    const client = cluster().client;
+    for (const object of yamlObjects(join(EXAMPLES, "sandbox-idle.yaml"))) {
+      const created = await client.create(object);
+      assert.equal(created.status, 201, `${object.kind}: ${describeStatus(created)}`);
+    }
+    await reconcile("notebook");
+    await reconcile("notebook");
+    await markReady("sandbox-notebook");
+    const running = await reconcile("notebook");
+    assert.equal(running.status?.phase, "Running", JSON.stringify(running.status));
+    const before = await childUids(running.metadata.uid);
+    assert.deepEqual([...before.keys()].sort(), [
+      "NetworkPolicy/sandbox-notebook-api-access",
+      "NetworkPolicy/sandbox-notebook-default-deny",
+      "NetworkPolicy/sandbox-notebook-dns-access",
+      "PersistentVolumeClaim/sandbox-notebook-data",
+      "Pod/sandbox-notebook",
+      "Service/sandbox-notebook",
+      "ServiceAccount/sandbox-notebook",
+    ]);
+
+    await patchSpec("notebook", { suspend: true });
+    const suspended = await reconcile("notebook");
+    assert.equal(suspended.status?.phase, "Suspended", JSON.stringify(suspended.status));
+    assert.equal(suspended.status.conditions?.find((c) => c.type === "Suspended")?.status, "True");
+    // The API server removes a pod no node runs at once; every other child is the object it was.
+    const asleep = await childUids(running.metadata.uid);
+    assert.deepEqual(asleep, new Map([...before].filter(([key]) => key !== "Pod/sandbox-notebook")));
+    assert.deepEqual((await reconcile("notebook")).status, suspended.status, "a resync of a suspended Sandbox changes nothing");
+
+    await patchSpec("notebook", { suspend: false });
+    const resumed = await reconcile("notebook");
+    assert.equal(resumed.status?.phase, "Pending", JSON.stringify(resumed.status));
+    const awake = await childUids(running.metadata.uid);
+    const newPod = awake.get("Pod/sandbox-notebook");
+    assert.ok(newPod !== undefined && newPod !== before.get("Pod/sandbox-notebook"), "a new pod, not the old one");
+    assert.deepEqual(new Map([...awake].filter(([key]) => !key.startsWith("Pod/"))), asleep);
+    const pod = (await client.get<{ spec: { volumes?: { persistentVolumeClaim?: { claimName: string } }[] } }>({ apiVersion: "v1", kind: "Pod", metadata: { name: "sandbox-notebook", namespace: "team-a" } })).body;
+    assert.ok(pod.spec.volumes?.some((v) => v.persistentVolumeClaim?.claimName === "sandbox-notebook-data"), JSON.stringify(pod.spec.volumes));
+    await markReady("sandbox-notebook");
+    const again = await reconcile("notebook");
+    assert.equal(again.status?.phase, "Running", JSON.stringify(again.status));
+    assert.equal(again.status.conditions?.find((c) => c.type === "Suspended")?.status, "False");
+
+    assert.deepEqual(await finalize("notebook"), { finalized: false, deleted: 7 });
+    // The claim waits for its protection finalizer, which kube-controller-manager removes once no
+    // pod uses it (this tier does not run it; the real-Metacontroller tier does). Until then the
+    // Sandbox is not finalized.
+    assert.deepEqual(await finalize("notebook"), { finalized: false, deleted: 0 });
+    const claimPath = "/api/v1/namespaces/team-a/persistentvolumeclaims/sandbox-notebook-data";
+    const released = await client.request("PATCH", claimPath, { metadata: { finalizers: null } }, "application/merge-patch+json");
+    assert.equal(released.status, 200, describeStatus(released));
+    assert.deepEqual(await finalize("notebook"), { finalized: true, deleted: 0 });
+    const removed = await client.delete({ apiVersion: "llmsafespace.dev/v1", kind: "Sandbox", metadata: { name: "notebook", namespace: "team-a" } });
     assert.equal(removed.status, 200, describeStatus(removed));
   });
 });
