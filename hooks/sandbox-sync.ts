@@ -59,15 +59,21 @@ export interface SandboxSyncDeps {
   metrics?: SandboxSyncMetrics;
 }
 
+/**
+ * What a sync counts. A transition comes with `transition`, a key naming it: every sync that
+ * records the same transition gives the same key. Metacontroller may sync a parent from a cache
+ * that has not yet seen the status its last sync wrote, and that sync records the transition
+ * again; the key lets the counter count it once.
+ */
 export interface SandboxSyncMetrics {
   /** A sync that starts a Sandbox's pod: an allocation attempt, warm `requested` or not. */
   podStarted(runtime: string, securityLevel: string, warmRequested: boolean): void;
   /** The sync that records a Sandbox going Suspended. */
-  suspended?(reason: SuspendReason): void;
+  suspended?(reason: SuspendReason, transition: string): void;
   /** The sync that records a suspended Sandbox running again. */
-  resumed?(): void;
+  resumed?(transition: string): void;
   /** The sync that first sees a resumed Sandbox's pod Ready: creation of that pod → Ready. */
-  resumeReady?(seconds: number): void;
+  resumeReady?(seconds: number, transition: string): void;
 }
 
 export async function sandboxSync(
@@ -168,7 +174,7 @@ export async function sandboxSync(
       : failure !== undefined
         ? "Failed"
         : phaseOf(serving);
-  countTransitions(lived, deps.metrics);
+  countTransitions(sandbox, lived, deps.metrics);
   const status: SandboxStatus = {
     phase,
     conditions: conditionsOf(
@@ -230,12 +236,19 @@ function nextWake(lifecycle: Lifecycle, now: Date): number | undefined {
   return Number.isFinite(soonest) ? Math.max(1, Math.ceil(soonest)) : undefined;
 }
 
-/** Counts a suspension, a resume and a resumed pod's readiness in the sync that records it. */
-function countTransitions(lifecycle: Lifecycle, metrics: SandboxSyncMetrics | undefined): void {
+/**
+ * Counts a suspension, a resume and a resumed pod's readiness in the sync that records it. A
+ * suspension and a resume each take a new generation, but for an idle suspension, which holds
+ * for the generation it happened at; a run begins once, at `runningSince`.
+ */
+function countTransitions(sandbox: Sandbox, lifecycle: Lifecycle, metrics: SandboxSyncMetrics | undefined): void {
   if (metrics === undefined) return;
-  if (!lifecycle.wasSuspended && lifecycle.suspended !== undefined) metrics.suspended?.(lifecycle.suspended);
-  if (lifecycle.wasSuspended && lifecycle.suspended === undefined && lifecycle.expired === false) metrics.resumed?.();
-  if (lifecycle.resumedReady && lifecycle.lastResumeSeconds !== undefined) metrics.resumeReady?.(lifecycle.lastResumeSeconds);
+  const key = `${sandbox.metadata.uid ?? ""}@${sandbox.metadata.generation ?? 0}`;
+  if (!lifecycle.wasSuspended && lifecycle.suspended !== undefined) metrics.suspended?.(lifecycle.suspended, `${key}/suspended`);
+  if (lifecycle.wasSuspended && lifecycle.suspended === undefined && lifecycle.expired === false) metrics.resumed?.(`${key}/resumed`);
+  if (lifecycle.resumedReady && lifecycle.lastResumeSeconds !== undefined) {
+    metrics.resumeReady?.(lifecycle.lastResumeSeconds, `${sandbox.metadata.uid ?? ""}/ran-from/${lifecycle.runningSince ?? ""}`);
+  }
 }
 
 function suspendedCondition(sandbox: Sandbox, lifecycle: Lifecycle): ConditionInput | undefined {

@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import request from "supertest";
-import { createMetrics, exposition } from "../src/server/metrics.js";
+import { CountedOnce, createMetrics, exposition } from "../src/server/metrics.js";
 import { testApp } from "./support/app.js";
-import { FIXTURES } from "./support/fixtures.js";
+import { FIXTURES, fixtureCases } from "./support/fixtures.js";
 import { countSample } from "./support/metrics-sample.js";
 
 const RECORDED = readFileSync(join(FIXTURES, "metrics", "exposition.txt"), "utf8");
@@ -61,6 +61,25 @@ describe("metrics", () => {
     countSample(metrics);
     const families = [...(await exposition(metrics)).matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1]);
     assert.equal(new Set(families).size, families.length);
+  });
+
+  it("metrics › a suspension synced twice from the same parent › counted once", async () => {
+    const metrics = createMetrics({ processMetrics: false });
+    const fixture = fixtureCases("sandbox").find((f) => f.name === "suspend-running");
+    assert.ok(fixture !== undefined);
+    const app = testApp({ metrics });
+    const body = JSON.stringify(fixture.request());
+    for (let sync = 0; sync < 2; sync++) {
+      const answered = await request(app).post("/sandbox/sync").set("content-type", "application/json").send(body);
+      assert.equal(answered.status, 200, answered.text);
+    }
+    const text = await exposition(metrics);
+    assert.ok(text.includes('llmsafespace_sandbox_suspends_total{reason="Requested"} 1\n'), text);
+  });
+
+  it("metrics › CountedOnce › true once per key; past its capacity the oldest key is forgotten", () => {
+    const once = new CountedOnce(2);
+    assert.deepEqual(["a", "a", "b", "c", "b", "a"].map((key) => once.first(key)), [true, false, true, true, false, true]);
   });
 });
 

@@ -211,15 +211,16 @@ describe("sandbox sync › suspend and resume metrics", () => {
   /** The transitions one sync of a fixture counts, and the answer it gave. */
   async function counted(name: string, edit?: (body: HookRequest<Sandbox>) => void) {
     const events: string[] = [];
+    const keys: string[] = [];
     const metrics = {
       podStarted: () => undefined,
-      suspended: (reason: string) => events.push(`suspended ${reason}`),
-      resumed: () => events.push("resumed"),
-      resumeReady: (seconds: number) => events.push(`ready after ${seconds}s`),
+      suspended: (reason: string, key: string) => keys.push(key) && events.push(`suspended ${reason}`),
+      resumed: (key: string) => keys.push(key) && events.push("resumed"),
+      resumeReady: (seconds: number, key: string) => keys.push(key) && events.push(`ready after ${seconds}s`),
     };
     const request = requestFrom(name, edit);
     const response = await sandboxSync(request, { config: loadConfig({}), claimer: disabledClaimer, now: new Date(FIXTURE_NOW), metrics });
-    return { events, request, response };
+    return { events, keys, request, response };
   }
 
   it("metrics › each transition › counted in the sync that records it, and not again when its status is fed back", async () => {
@@ -236,5 +237,23 @@ describe("sandbox sync › suspend and resume metrics", () => {
       });
       assert.deepEqual(again.events, [], `${fixture}, its own status fed back`);
     }
+  });
+
+  it("metrics › each transition synced twice from the same parent (a stale cache) › the same key, so it is counted once", async () => {
+    for (const fixture of ["suspend-running", "idle-suspends", "resume-suspended", "resume-pod-ready"]) {
+      const first = await counted(fixture);
+      const again = await counted(fixture);
+      assert.equal(first.keys.length, 1, fixture);
+      assert.deepEqual(again.keys, first.keys, fixture);
+    }
+  });
+
+  it("metrics › a second suspension, after a resume › a key of its own", async () => {
+    const first = await counted("suspend-running");
+    const later = await counted("suspend-running", (body) => {
+      body.parent.metadata.generation = (body.parent.metadata.generation ?? 0) + 2;
+    });
+    assert.equal(later.keys.length, 1);
+    assert.notEqual(later.keys[0], first.keys[0]);
   });
 });

@@ -73,14 +73,14 @@ function hooks(deps: AppDeps): Record<HookName, Hook> {
     podStarted: (runtime: string, securityLevel: string, warmRequested: boolean) => {
       deps.metrics.allocationAttempts.inc({ runtime, security_level: securityLevel, requested: warmRequested ? "requested" : "not_requested" });
     },
-    suspended: (reason: string) => {
-      deps.metrics.suspends.inc({ reason });
+    suspended: (reason: string, transition: string) => {
+      if (deps.metrics.transitions.first(transition)) deps.metrics.suspends.inc({ reason });
     },
-    resumed: () => {
-      deps.metrics.resumes.inc();
+    resumed: (transition: string) => {
+      if (deps.metrics.transitions.first(transition)) deps.metrics.resumes.inc();
     },
-    resumeReady: (seconds: number) => {
-      deps.metrics.resumeDuration.observe(seconds);
+    resumeReady: (seconds: number, transition: string) => {
+      if (deps.metrics.transitions.first(transition)) deps.metrics.resumeDuration.observe(seconds);
     },
   };
   return {

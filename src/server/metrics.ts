@@ -30,6 +30,28 @@ export interface Metrics {
   resumeDuration: Histogram;
   /** Each pool's pods by state (available, pending, assigned), as its last sync counted them. */
   poolPods: Gauge<"namespace" | "pool" | "state">;
+  /** The Sandbox transitions counted so far, so that a sync repeating one does not count it again. */
+  transitions: CountedOnce;
+}
+
+/**
+ * Keys seen, the latest `capacity` of them: `first(key)` is true once per key. A Sandbox sync
+ * that Metacontroller makes from a parent its cache has not updated yet (the status of the sync
+ * before it not seen) records the same transition again, under the same key; only the first
+ * counts. One server's memory: two replicas, or a restart between the two syncs, may each count it.
+ */
+export class CountedOnce {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly capacity = 10_000) {}
+
+  first(key: string): boolean {
+    if (this.seen.has(key)) return false;
+    this.seen.add(key);
+    // A Set iterates in insertion order: the oldest key goes first.
+    if (this.seen.size > this.capacity) this.seen.delete(this.seen.values().next().value as string);
+    return true;
+  }
 }
 
 export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
@@ -63,6 +85,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       labelNames: ["namespace", "pool", "state"],
       registers: [registry],
     }),
+    transitions: new CountedOnce(),
     recycleDecisions: new Counter({
       name: `${METRIC_PREFIX}warm_pod_recycle_decisions_total`,
       help: "Claimed warm pods at Sandbox deletion, by decision (recycle, delete) and reason.",
