@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { env } from "./setup.js";
-import { WARM, apply, condition, eventually, getPool, getSandbox, gone, kubectl, pods, poolReady, restrictedNamespace, scenarioNamespace, running, sandbox, warmPool } from "./support/scenario.js";
+import { WARM, apply, condition, getPool, getSandbox, gone, inPhase, kubectl, pods, poolReady, restrictedNamespace, scenarioNamespace, running, sandbox, warmPool } from "./support/scenario.js";
 
 const NAMESPACE = "e2e-lifecycle";
 
@@ -29,14 +29,7 @@ describe("a Sandbox's end through the real Metacontroller", function () {
     await apply(sandbox(NAMESPACE, "brief", { timeout: 3 }));
     const started = await running(NAMESPACE, "brief");
     // Metacontroller wakes it when the lifetime ends (resyncAfterSeconds), not at the next resync.
-    const ended = await eventually(
-      "Sandbox brief Terminated",
-      async () => {
-        const current = await getSandbox(NAMESPACE, "brief");
-        return current?.status?.phase === "Terminated" ? current : undefined;
-      },
-      15_000,
-    );
+    const ended = await inPhase(NAMESPACE, "brief", "Terminated", 15_000);
     assert.equal(condition(ended, "Expired")?.status, "True");
     assert.equal(ended.status?.startTime, started.status?.startTime);
     await gone("the expired Sandbox's pod", `/api/v1/namespaces/${NAMESPACE}/pods`, "sandbox-id=brief");

@@ -5,21 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { env } from "./setup.js";
-import { apply, condition, eventually, getSandbox, gone, kubectl, list, metricValue, pods, running, sandbox, scenarioNamespace, type Sandbox } from "./support/scenario.js";
+import { apply, condition, gone, inPhase, kubectl, list, metricValue, pods, running, sandbox, scenarioNamespace, type Sandbox } from "./support/scenario.js";
 
 const NAMESPACE = "e2e-suspend";
 
 /** Waits until the Sandbox is Suspended; returns it. */
 function suspended(name: string, timeoutMs = 30_000): Promise<Sandbox> {
-  return eventually(
-    `Sandbox ${NAMESPACE}/${name} Suspended`,
-    async () => {
-      const current = await getSandbox(NAMESPACE, name);
-      return current?.status?.phase === "Suspended" ? current : undefined;
-    },
-    timeoutMs,
-    async () => JSON.stringify((await getSandbox(NAMESPACE, name))?.status ?? "no such Sandbox"),
-  );
+  return inPhase(NAMESPACE, name, "Suspended", timeoutMs);
 }
 
 /** The uid of each object at `path` for the Sandbox, by name. */

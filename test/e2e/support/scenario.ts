@@ -125,17 +125,22 @@ export function condition(object: { status?: { conditions?: Condition[] } } | un
   return object?.status?.conditions?.find((c) => c.type === type);
 }
 
-/** Waits until the Sandbox says Running; returns it. */
-export function running(namespace: string, name: string, timeoutMs = 30_000): Promise<Sandbox> {
+/** Waits until the Sandbox's status says `phase`; returns it. */
+export function inPhase(namespace: string, name: string, phase: string, timeoutMs = 30_000): Promise<Sandbox> {
   return eventually(
-    `Sandbox ${namespace}/${name} Running`,
+    `Sandbox ${namespace}/${name} ${phase}`,
     async () => {
       const sandbox = await getSandbox(namespace, name);
-      return sandbox?.status?.phase === "Running" ? sandbox : undefined;
+      return sandbox?.status?.phase === phase ? sandbox : undefined;
     },
     timeoutMs,
     async () => JSON.stringify((await getSandbox(namespace, name))?.status ?? "no such Sandbox"),
   );
+}
+
+/** Waits until the Sandbox says Running; returns it. */
+export function running(namespace: string, name: string, timeoutMs = 30_000): Promise<Sandbox> {
+  return inPhase(namespace, name, "Running", timeoutMs);
 }
 
 /** Waits until the pool has `available` Ready warm pods; returns it. */
