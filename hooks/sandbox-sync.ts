@@ -7,7 +7,7 @@
  */
 import type { Sandbox, SandboxPhase, SandboxStatus } from "../src/api/index.js";
 import type { WarmPodClaimer } from "../src/warm-pool/index.js";
-import { ConditionType, Reason, formatTime, type ConditionInput } from "../src/api/index.js";
+import { ConditionType, Reason, type ConditionInput } from "../src/api/index.js";
 import type { NetworkConfig, PodConfig } from "../src/children/index.js";
 import type { ProfileConfig } from "../src/sandbox/index.js";
 import { ANNOTATION_LAST_ACTIVITY, LABEL_CLAIMED_BY, sandboxChildName, sandboxLabels, sandboxSelector } from "../src/children/index.js";
@@ -187,7 +187,7 @@ export async function sandboxSync(
         egressCondition(network),
         expiredCondition(sandbox, lived),
         suspendedCondition(sandbox, lived),
-        idleCondition(sandbox, lived),
+        idleCondition(lived),
       ],
       deps.now,
     ),
@@ -221,7 +221,7 @@ function runFields(lifecycle: Lifecycle): Partial<SandboxStatus> {
   return {
     ...(lifecycle.everSuspended && lifecycle.runningSince !== undefined ? { runningSince: lifecycle.runningSince } : {}),
     ...(lifecycle.everSuspended ? { runningSeconds: lifecycle.runningSeconds } : {}),
-    ...(lifecycle.suspendedGeneration !== undefined ? { suspendedGeneration: lifecycle.suspendedGeneration } : {}),
+    ...(lifecycle.specSuspendAtIdle !== undefined ? { specSuspendAtIdle: lifecycle.specSuspendAtIdle } : {}),
     ...(lifecycle.lastResumeSeconds !== undefined ? { lastResumeSeconds: lifecycle.lastResumeSeconds } : {}),
     ...(lifecycle.idle !== undefined ? { idleDeadline: lifecycle.idle.deadline } : {}),
   };
@@ -237,9 +237,10 @@ function nextWake(lifecycle: Lifecycle, now: Date): number | undefined {
 }
 
 /**
- * Counts a suspension, a resume and a resumed pod's readiness in the sync that records it. A
- * suspension and a resume each take a new generation, but for an idle suspension, which holds
- * for the generation it happened at; a run begins once, at `runningSince`.
+ * Counts a suspension, a resume and a resumed pod's readiness in the sync that records it, each
+ * named so the server counts it once. The generation tells suspensions and resumes apart: both
+ * follow a change to `spec.suspend` (an idle suspension, a resume that did), so no two of a kind
+ * share one. A run begins once, at `runningSince`.
  */
 function countTransitions(sandbox: Sandbox, lifecycle: Lifecycle, metrics: SandboxSyncMetrics | undefined): void {
   if (metrics === undefined) return;
@@ -261,7 +262,8 @@ function suspendedCondition(sandbox: Sandbox, lifecycle: Lifecycle): ConditionIn
       type: ConditionType.Suspended,
       status: "True",
       reason: Reason.Idle,
-      message: `No activity for spec.lifecycle.idleTimeout (${sandbox.spec.lifecycle?.idleTimeout ?? 0}s): the pod is deleted, everything else stays. Resume with a change to the spec, e.g. kubectl patch --type merge -p '${resume}'.`,
+      // Nothing here derives from the rest of the spec: it may change while the suspension holds.
+      message: `The sandbox went idle: the pod is deleted, everything else stays. Only a change to spec.suspend resumes it: kubectl patch sandbox ${sandbox.metadata.name} --type merge -p '${resume}'.`,
     };
   }
   // Over, or never suspended: nothing to say.
@@ -269,12 +271,11 @@ function suspendedCondition(sandbox: Sandbox, lifecycle: Lifecycle): ConditionIn
   return { type: ConditionType.Suspended, status: "False", reason: Reason.Resumed, message: "The sandbox was resumed after a suspension." };
 }
 
-function idleCondition(sandbox: Sandbox, lifecycle: Lifecycle): ConditionInput | undefined {
+function idleCondition(lifecycle: Lifecycle): ConditionInput | undefined {
   const idle = lifecycle.idle;
   if (idle === undefined) return undefined;
-  const seconds = sandbox.spec.lifecycle?.idleTimeout ?? 0;
   if (idle.idle) {
-    return { type: ConditionType.Idle, status: "True", reason: Reason.IdleTimeoutExceeded, message: `No activity for ${seconds}s, since ${formatTime(new Date(Date.parse(idle.deadline) - seconds * 1000))}.` };
+    return { type: ConditionType.Idle, status: "True", reason: Reason.IdleTimeoutExceeded, message: `The sandbox went idle at ${idle.deadline}, after spec.lifecycle.idleTimeout without activity.` };
   }
   if (idle.invalidActivity !== undefined) {
     return {
@@ -344,7 +345,7 @@ function expiredCondition(sandbox: Sandbox, lifecycle: Lifecycle): ConditionInpu
       type: ConditionType.Expired,
       status: "True",
       reason: Reason.IdleTimeoutExceeded,
-      message: `The sandbox had no activity for ${sandbox.spec.lifecycle?.idleTimeout ?? 0}s (spec.lifecycle.onIdle: Terminate); its pod was deleted. Delete the Sandbox to free the rest.`,
+      message: "The sandbox went idle (spec.lifecycle.onIdle: Terminate); its pod was deleted. Delete the Sandbox to free the rest.",
     };
   }
   if (lifecycle.startTime === undefined && lifecycle.secondsLeft === undefined) return undefined;

@@ -133,8 +133,8 @@ export interface SandboxStatus {
   runningSince?: string;
   /** Seconds of Running before the current run, once the Sandbox has been suspended. */
   runningSeconds?: number;
-  /** The generation at which the Sandbox went idle and suspended itself. */
-  suspendedGeneration?: number;
+  /** What `spec.suspend` was when the Sandbox went idle and suspended itself; it stays suspended until that changes. */
+  specSuspendAtIdle?: "Unset" | "False";
   /** Seconds from the creation of the last resumed pod to its Ready. */
   lastResumeSeconds?: number;
   /** When the Sandbox goes idle without further activity. */

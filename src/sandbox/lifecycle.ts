@@ -11,6 +11,14 @@ import { startTimeOf } from "./sandbox.js";
 
 export type SuspendReason = typeof Reason.Requested | typeof Reason.Idle;
 
+/** What `spec.suspend` was when a Sandbox went idle: it stays suspended until that changes. */
+export type SpecSuspendAtIdle = "Unset" | "False";
+
+/** `spec.suspend` of a Sandbox that is not asked to suspend, as an idle suspension records it. */
+function specSuspendOf(sandbox: Sandbox): SpecSuspendAtIdle {
+  return sandbox.spec.suspend === false ? "False" : "Unset";
+}
+
 /** Where idle time stands, for a Sandbox with `spec.lifecycle.idleTimeout` that is running. */
 export interface IdleState {
   /** When it goes (or went) idle. */
@@ -33,8 +41,8 @@ export interface Lifecycle {
   expired: false | typeof Reason.TimeoutExceeded | typeof Reason.IdleTimeoutExceeded;
   /** Why it is suspended, when it is. */
   suspended?: SuspendReason;
-  /** The generation an idle suspension holds for. */
-  suspendedGeneration?: number;
+  /** What `spec.suspend` was when it went idle; the idle suspension holds until that changes. */
+  specSuspendAtIdle?: SpecSuspendAtIdle;
   /** Its current status says Suspended. */
   wasSuspended: boolean;
   /** Whether the Sandbox has ever been suspended: its status then keeps the run fields. */
@@ -53,8 +61,9 @@ function previousSuspended(status: SandboxStatus | undefined) {
 /**
  * The Sandbox's lifecycle as of `now`, served by `pod` (the observed pod, or one just claimed).
  *
- * Suspended: `spec.suspend` is true, or it went idle with `onIdle: Suspend` and its spec has not
- * changed since (a later generation with `suspend` unset or false resumes it). The timeout counts
+ * Suspended: `spec.suspend` is true, or it went idle with `onIdle: Suspend` and `spec.suspend`
+ * has not changed since (from unset to false, or from false to unset, resumes it; no other
+ * change to the spec does). The timeout counts
  * Running time only: a run ends when the Sandbox is suspended, and a resumed one starts when its
  * new pod is Ready.
  */
@@ -64,7 +73,6 @@ export function lifecycleOf(sandbox: Sandbox, pod: ObservedPod | undefined, now:
   // Its status keeps the run fields from its first suspension on, past its end too.
   const everSuspended = previous !== undefined || status?.runningSeconds !== undefined;
   const wasSuspended = previous?.status === "True";
-  const generation = sandbox.metadata.generation ?? 0;
   const earlier = status?.runningSeconds ?? 0;
   const latched = status?.conditions?.find((c) => c.type === ConditionType.Expired && c.status === "True");
 
@@ -95,7 +103,7 @@ export function lifecycleOf(sandbox: Sandbox, pod: ObservedPod | undefined, now:
     lifecycle.everSuspended = true;
     if (expired === false) {
       lifecycle.suspended = suspended;
-      if (suspended === Reason.Idle) lifecycle.suspendedGeneration = generation;
+      if (suspended === Reason.Idle) lifecycle.specSuspendAtIdle = specSuspendOf(sandbox);
     }
     if (idle !== undefined) lifecycle.idle = idle;
     return lifecycle;
@@ -104,7 +112,7 @@ export function lifecycleOf(sandbox: Sandbox, pod: ObservedPod | undefined, now:
   // Over: the run fields stay as they were when it ended.
   if (latched !== undefined) return stopped(earlier);
   if (sandbox.spec.suspend === true) return stopped(Math.round(earlier + ranNow), Reason.Requested);
-  if (status !== undefined && wasSuspended && previous.reason === Reason.Idle && status.suspendedGeneration === generation) {
+  if (status !== undefined && wasSuspended && previous.reason === Reason.Idle && status.specSuspendAtIdle === specSuspendOf(sandbox)) {
     return stopped(Math.round(earlier + ranNow), Reason.Idle, { deadline: status.idleDeadline ?? formatTime(now), idle: true });
   }
 

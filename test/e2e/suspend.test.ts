@@ -1,11 +1,12 @@
 /**
  * Sandboxes that sleep and wake through the real Metacontroller (issue #14): a persistent Sandbox
  * suspended and resumed keeps its workspace, and an idle one suspends itself on the deadline the
- * sync hook asks Metacontroller to come back at, with nothing written to it but the annotation.
+ * sync hook asks Metacontroller to come back at, with nothing written to it but the annotation,
+ * and only a change to spec.suspend wakes it.
  */
 import assert from "node:assert/strict";
 import { env } from "./setup.js";
-import { apply, condition, gone, inPhase, kubectl, list, metricValue, pods, running, sandbox, scenarioNamespace, type Sandbox } from "./support/scenario.js";
+import { apply, condition, eventually, getSandbox, gone, inPhase, kubectl, list, metricValue, pods, running, sandbox, scenarioNamespace, type Sandbox } from "./support/scenario.js";
 
 const NAMESPACE = "e2e-suspend";
 
@@ -70,7 +71,7 @@ describe("suspend and resume through the real Metacontroller", function () {
     assert.equal(suspends, 1, "one suspension counted");
   });
 
-  it("idle › a Sandbox with a 3 s idleTimeout and one activity write › Suspended (Idle) at its deadline, with nothing written to it but the annotation", async () => {
+  it("idle › a Sandbox with a 3 s idleTimeout and one activity write › Suspended (Idle) at its deadline with nothing written to it but the annotation; an idleTimeout edit leaves it asleep, the patch its condition names wakes it", async () => {
     await apply(sandbox(NAMESPACE, "idle", { lifecycle: { idleTimeout: 3 } }));
     const started = await running(NAMESPACE, "idle");
     // The one write: activity now. It moves the deadline past the one counted from Ready.
@@ -87,8 +88,20 @@ describe("suspend and resume through the real Metacontroller", function () {
     assert.equal(asleep.metadata.generation, 1);
     await gone("the idle Sandbox's pod", `/api/v1/namespaces/${NAMESPACE}/pods`, "sandbox-id=idle");
 
-    // A change to the spec wakes it (README: a merge patch); the longer idleTimeout keeps it awake for the check.
-    await kubectl("patch", "sandbox", "idle", "-n", NAMESPACE, "--type", "merge", "-p", '{"spec":{"suspend":false,"lifecycle":{"idleTimeout":600}}}');
+    // Another change to the spec does not wake it; the longer idleTimeout keeps it awake once resumed.
+    await kubectl("patch", "sandbox", "idle", "-n", NAMESPACE, "--type", "merge", "-p", '{"spec":{"lifecycle":{"idleTimeout":600}}}');
+    const edited = await eventually("the idleTimeout edit synced", async () => {
+      const current = await getSandbox(NAMESPACE, "idle");
+      return current?.status?.observedGeneration === 2 ? current : undefined;
+    });
+    assert.equal(edited.status?.phase, "Suspended");
+    assert.equal(condition(edited, "Suspended")?.reason, "Idle");
+    assert.deepEqual(await pods(NAMESPACE, "sandbox-id=idle"), [], "no pod for an idle Sandbox whose spec.suspend is unchanged");
+
+    // The patch the Suspended condition names wakes it.
+    const patch = /-p '(.+)'/.exec(condition(edited, "Suspended")?.message ?? "")?.[1];
+    assert.equal(patch, '{"spec":{"suspend":false}}', condition(edited, "Suspended")?.message);
+    await kubectl("patch", "sandbox", "idle", "-n", NAMESPACE, "--type", "merge", "-p", patch);
     const awake = await running(NAMESPACE, "idle");
     assert.equal(condition(awake, "Suspended")?.reason, "Resumed");
   });
