@@ -59,21 +59,44 @@ export interface SandboxSyncDeps {
   metrics?: SandboxSyncMetrics;
 }
 
+/** How a Sandbox's pod came to be Ready: a claimed warm pod, a cold start, or a resume after a suspension. */
+export type StartPath = "warm" | "cold" | "resume";
+
 /**
- * What a sync counts. A transition comes with `transition`, a key naming it: every sync that
- * records the same transition gives the same key. Metacontroller may sync a parent from a cache
- * that has not yet seen the status its last sync wrote, and that sync records the transition
- * again; the key lets the counter count it once.
+ * A change in a Sandbox's life that a sync records in its status. `key` names it: every sync
+ * that records the same change gives the same key. Metacontroller may sync a parent from a cache
+ * that has not yet seen the status its last sync wrote, and that sync records the change again;
+ * the key lets the server count it once, across replicas too (it records each key once, as a
+ * Kubernetes Event).
  */
+export type SandboxTransition = {
+  key: string;
+  sandbox: { namespace: string; name: string; uid: string };
+  /** One line for people, as the Event says it. */
+  message: string;
+} & (
+  | { kind: "Suspended"; reason: SuspendReason }
+  | { kind: "Resumed" }
+  | {
+      kind: "Ready";
+      path: StartPath;
+      runtime: string;
+      securityLevel: string;
+      /** Creation of the Sandbox (of the resumed pod, for a resume) → this sync. */
+      seconds: number;
+      /** The pod that became Ready. */
+      pod: string;
+      /** For a resume: creation of the resumed pod → its Ready condition (status.lastResumeSeconds). */
+      resumeSeconds?: number;
+    }
+);
+
+/** What a sync reports, for the server's metrics. */
 export interface SandboxSyncMetrics {
   /** A sync that starts a Sandbox's pod: an allocation attempt, warm `requested` or not. */
   podStarted(runtime: string, securityLevel: string, warmRequested: boolean): void;
-  /** The sync that records a Sandbox going Suspended. */
-  suspended?(reason: SuspendReason, transition: string): void;
-  /** The sync that records a suspended Sandbox running again. */
-  resumed?(transition: string): void;
-  /** The sync that first sees a resumed Sandbox's pod Ready: creation of that pod → Ready. */
-  resumeReady?(seconds: number, transition: string): void;
+  /** A change this sync records in the Sandbox's status. */
+  transition?(transition: SandboxTransition): void;
 }
 
 export async function sandboxSync(
@@ -174,7 +197,9 @@ export async function sandboxSync(
       : failure !== undefined
         ? "Failed"
         : phaseOf(serving);
-  countTransitions(sandbox, lived, deps.metrics);
+  if (deps.metrics?.transition !== undefined) {
+    for (const transition of transitionsOf(sandbox, lived, serving, deps.now)) deps.metrics.transition(transition);
+  }
   const status: SandboxStatus = {
     phase,
     conditions: conditionsOf(
@@ -237,19 +262,47 @@ function nextWake(lifecycle: Lifecycle, now: Date): number | undefined {
 }
 
 /**
- * Counts a suspension, a resume and a resumed pod's readiness in the sync that records it, each
- * named so the server counts it once. The generation tells suspensions and resumes apart: both
- * follow a change to `spec.suspend` (an idle suspension, a resume that did), so no two of a kind
- * share one. A run begins once, at `runningSince`.
+ * The changes this sync records: a suspension, a resume, a run's start. The generation tells
+ * suspensions and resumes apart: both follow a change to `spec.suspend` (an idle suspension, a
+ * resume that did), so no two of a kind share one. A start is its pod's: each run has a new pod.
  */
-function countTransitions(sandbox: Sandbox, lifecycle: Lifecycle, metrics: SandboxSyncMetrics | undefined): void {
-  if (metrics === undefined) return;
-  const key = `${sandbox.metadata.uid ?? ""}@${sandbox.metadata.generation ?? 0}`;
-  if (!lifecycle.wasSuspended && lifecycle.suspended !== undefined) metrics.suspended?.(lifecycle.suspended, `${key}/suspended`);
-  if (lifecycle.wasSuspended && lifecycle.suspended === undefined && lifecycle.expired === false) metrics.resumed?.(`${key}/resumed`);
-  if (lifecycle.resumedReady && lifecycle.lastResumeSeconds !== undefined) {
-    metrics.resumeReady?.(lifecycle.lastResumeSeconds, `${sandbox.metadata.uid ?? ""}/ran-from/${lifecycle.runningSince ?? ""}`);
+function transitionsOf(sandbox: Sandbox, lifecycle: Lifecycle, serving: ObservedPod | undefined, now: Date): SandboxTransition[] {
+  const { namespace = "", name, uid = "", generation = 0, creationTimestamp } = sandbox.metadata;
+  const base = (key: string, message: string) => ({ key, sandbox: { namespace, name, uid }, message });
+  const transitions: SandboxTransition[] = [];
+  if (!lifecycle.wasSuspended && lifecycle.suspended !== undefined) {
+    const why =
+      lifecycle.suspended === Reason.Idle
+        ? `no activity for spec.lifecycle.idleTimeout (${sandbox.spec.lifecycle?.idleTimeout ?? 0}s)`
+        : "spec.suspend is true";
+    transitions.push({ ...base(`${uid}@${generation}/suspended`, `Suspended: ${why}. Its pod is deleted; its storage, Service and policies stay.`), kind: "Suspended", reason: lifecycle.suspended });
   }
+  if (lifecycle.wasSuspended && lifecycle.suspended === undefined && lifecycle.expired === false) {
+    transitions.push({ ...base(`${uid}@${generation}/resumed`, "Resumed: a new pod starts."), kind: "Resumed" });
+  }
+  if (lifecycle.runStarted && serving !== undefined) {
+    const resumed = lifecycle.everSuspended;
+    const pool = warmPoolOf(serving);
+    const from = Date.parse((resumed ? serving.metadata.creationTimestamp : creationTimestamp) ?? "");
+    const seconds = Number.isNaN(from) ? 0 : Math.max(0, now.getTime() - from) / 1000;
+    const pod = serving.metadata.name;
+    const message = resumed
+      ? `Running again ${seconds.toFixed(1)}s after its resumed pod ${pod} was created.`
+      : pool !== undefined
+        ? `Running ${seconds.toFixed(1)}s after it was created, on warm pod ${pod} of WarmPool ${pool}.`
+        : `Running ${seconds.toFixed(1)}s after it was created, on pod ${pod} (a cold start).`;
+    transitions.push({
+      ...base(`${uid}/ready/${serving.metadata.uid ?? pod}`, message),
+      kind: "Ready",
+      path: resumed ? "resume" : pool !== undefined ? "warm" : "cold",
+      runtime: sandbox.spec.runtime,
+      securityLevel: sandbox.spec.securityLevel,
+      seconds,
+      pod,
+      ...(lifecycle.resumedReady && lifecycle.lastResumeSeconds !== undefined ? { resumeSeconds: lifecycle.lastResumeSeconds } : {}),
+    });
+  }
+  return transitions;
 }
 
 function suspendedCondition(sandbox: Sandbox, lifecycle: Lifecycle): ConditionInput | undefined {

@@ -2,13 +2,13 @@
  * /metrics: every metric through prom-client, with the names, HELP texts, buckets and labels the
  * server has always written (test/fixtures/metrics/exposition.txt is what it wrote for the same
  * calls when the hook metrics had a writer of their own; the suspend and resume families came
- * with issue #14).
+ * with issue #14, time-to-ready, claim steps, desired pods and starting Sandboxes with #15).
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import request from "supertest";
-import { CountedOnce, createMetrics, exposition } from "../src/server/metrics.js";
+import { createMetrics, exposition } from "../src/server/metrics.js";
 import { testApp } from "./support/app.js";
 import { FIXTURES, fixtureCases } from "./support/fixtures.js";
 import { countSample } from "./support/metrics-sample.js";
@@ -77,10 +77,6 @@ describe("metrics", () => {
     assert.ok(text.includes('llmsafespace_sandbox_suspends_total{reason="Requested"} 1\n'), text);
   });
 
-  it("metrics › CountedOnce › true once per key; past its capacity the oldest key is forgotten", () => {
-    const once = new CountedOnce(2);
-    assert.deepEqual(["a", "a", "b", "c", "b", "a"].map((key) => once.first(key)), [true, false, true, true, false, true]);
-  });
 });
 
 /** A sample line with its labels in name order, so that two writers' lines compare. */

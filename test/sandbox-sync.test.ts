@@ -3,7 +3,7 @@
  * tests watch what the claimer was asked to take.
  */
 import assert from "node:assert/strict";
-import { sandboxSync } from "../hooks/sandbox-sync.js";
+import { sandboxSync, type SandboxTransition } from "../hooks/sandbox-sync.js";
 import type { Sandbox } from "../src/api/api-types.js";
 import { disabledClaimer, type ClaimRequest, type ClaimResult, type ReleaseResult, type WarmPodClaimer } from "../src/warm-pool/claimer.js";
 import { loadConfig } from "../src/server/config.js";
@@ -207,29 +207,30 @@ describe("a Sandbox's start time", () => {
   });
 });
 
-describe("sandbox sync › suspend and resume metrics", () => {
-  /** The transitions one sync of a fixture counts, and the answer it gave. */
+describe("sandbox sync › transitions", () => {
+  /** The transitions one sync of a fixture records, and the answer it gave. */
   async function counted(name: string, edit?: (body: HookRequest<Sandbox>) => void) {
-    const events: string[] = [];
-    const keys: string[] = [];
-    const metrics = {
-      podStarted: () => undefined,
-      suspended: (reason: string, key: string) => keys.push(key) && events.push(`suspended ${reason}`),
-      resumed: (key: string) => keys.push(key) && events.push("resumed"),
-      resumeReady: (seconds: number, key: string) => keys.push(key) && events.push(`ready after ${seconds}s`),
-    };
+    const transitions: SandboxTransition[] = [];
+    const metrics = { podStarted: () => undefined, transition: (transition: SandboxTransition) => transitions.push(transition) };
     const request = requestFrom(name, edit);
     const response = await sandboxSync(request, { config: loadConfig({}), claimer: disabledClaimer, now: new Date(FIXTURE_NOW), metrics });
-    return { events, keys, request, response };
+    const events = transitions.map((t) =>
+      t.kind === "Suspended" ? `suspended ${t.reason}` : t.kind === "Resumed" ? "resumed" : `ready ${t.path} after ${t.seconds}s${t.resumeSeconds === undefined ? "" : ` (resume ${t.resumeSeconds}s)`}`,
+    );
+    return { events, keys: transitions.map((t) => t.key), transitions, request, response };
   }
 
-  it("metrics › each transition › counted in the sync that records it, and not again when its status is fed back", async () => {
-    for (const [fixture, expected] of [
-      ["suspend-running", ["suspended Requested"]],
-      ["idle-suspends", ["suspended Idle"]],
-      ["resume-suspended", ["resumed"]],
-      ["resume-pod-ready", ["ready after 8s"]],
-    ] as const) {
+  const EACH: readonly (readonly [string, readonly string[]])[] = [
+    ["suspend-running", ["suspended Requested"]],
+    ["idle-suspends", ["suspended Idle"]],
+    ["resume-suspended", ["resumed"]],
+    ["resume-pod-ready", ["ready resume after 10s (resume 8s)"]],
+    ["phase-pod-ready", ["ready cold after 120s"]],
+    ["warm-claimed-pod-observed", ["ready warm after 120s"]],
+  ];
+
+  it("transitions › each › recorded by the sync that records it in status, and not again when its status is fed back", async () => {
+    for (const [fixture, expected] of EACH) {
       const first = await counted(fixture);
       assert.deepEqual(first.events, expected, fixture);
       const again = await counted(fixture, (body) => {
@@ -239,8 +240,8 @@ describe("sandbox sync › suspend and resume metrics", () => {
     }
   });
 
-  it("metrics › each transition synced twice from the same parent (a stale cache) › the same key, so it is counted once", async () => {
-    for (const fixture of ["suspend-running", "idle-suspends", "resume-suspended", "resume-pod-ready"]) {
+  it("transitions › each synced twice from the same parent (a stale cache) › the same key, so it is counted once", async () => {
+    for (const [fixture] of EACH) {
       const first = await counted(fixture);
       const again = await counted(fixture);
       assert.equal(first.keys.length, 1, fixture);
@@ -248,12 +249,28 @@ describe("sandbox sync › suspend and resume metrics", () => {
     }
   });
 
-  it("metrics › a second suspension, after a resume › a key of its own", async () => {
+  it("transitions › a second suspension, after a resume › a key of its own", async () => {
     const first = await counted("suspend-running");
     const later = await counted("suspend-running", (body) => {
       body.parent.metadata.generation = (body.parent.metadata.generation ?? 0) + 2;
     });
     assert.equal(later.keys.length, 1);
     assert.notEqual(later.keys[0], first.keys[0]);
+  });
+
+  it("transitions › a start › keyed by its pod, with the Sandbox named and a message for its Event", async () => {
+    const { transitions, request } = await counted("warm-claimed-pod-observed");
+    const [ready] = transitions;
+    assert.ok(ready?.kind === "Ready");
+    const pod = Object.values(request.children["Pod.v1"] ?? {})[0];
+    assert.equal(ready.key, `${request.parent.metadata.uid ?? ""}/ready/${pod?.metadata.uid ?? ""}`);
+    assert.deepEqual(ready.sandbox, { namespace: request.parent.metadata.namespace, name: request.parent.metadata.name, uid: request.parent.metadata.uid });
+    assert.equal(ready.pod, pod?.metadata.name);
+    assert.match(ready.message, /^Running 120\.0s after it was created, on warm pod \S+ of WarmPool \S+\.$/);
+  });
+
+  it("transitions › a Ready pod whose start the status already records (a restart of the hooks, an upgrade) › no new start", async () => {
+    const { events } = await counted("phase-running-carried-start-time");
+    assert.deepEqual(events, []);
   });
 });

@@ -51,6 +51,8 @@ export interface Lifecycle {
   lastResumeSeconds?: number;
   /** Whether this sync saw a resumed pod Ready for the first time. */
   resumedReady: boolean;
+  /** Whether this sync records the start of a run: the first sync to see its pod Ready (SPEC: counted once). */
+  runStarted: boolean;
 }
 
 /** The parent's Suspended condition, as its current status has it. */
@@ -89,7 +91,7 @@ export function lifecycleOf(sandbox: Sandbox, pod: ObservedPod | undefined, now:
   // Each result is built field by field, not as `{ ...base, more }`: V8 takes a slow path for
   // keys added after a spread (see src/api/observed.ts), about a microsecond on every sync.
   const result = (runningSeconds: number, left: number, expired: Lifecycle["expired"]): Lifecycle => {
-    const lifecycle: Lifecycle = { startTime: status?.startTime ?? runStart, runningSeconds, expired, everSuspended, wasSuspended, resumedReady: false };
+    const lifecycle: Lifecycle = { startTime: status?.startTime ?? runStart, runningSeconds, expired, everSuspended, wasSuspended, resumedReady: false, runStarted: false };
     if (hasRun) lifecycle.secondsLeft = left;
     if (status?.lastResumeSeconds !== undefined) lifecycle.lastResumeSeconds = status.lastResumeSeconds;
     return lifecycle;
@@ -129,10 +131,11 @@ export function lifecycleOf(sandbox: Sandbox, pod: ObservedPod | undefined, now:
   const running = result(earlier, left, hasRun && left <= 0 ? Reason.TimeoutExceeded : false);
   if (runStart !== undefined) running.runningSince = runStart;
   if (idle !== undefined) running.idle = idle;
-  // A resumed run's pod became Ready in this sync: how long the resume took, counted once.
-  const freshRun = everSuspended && (wasSuspended || status?.runningSince === undefined);
+  // This sync records the run's start: its status has none yet (or a suspended one's ended run).
+  running.runStarted = runStart !== undefined && carried === undefined;
+  // A resumed run's pod became Ready in this sync: how long the resume took.
   const created = Date.parse(live?.metadata.creationTimestamp ?? "");
-  if (freshRun && runStart !== undefined && !Number.isNaN(created)) {
+  if (runStart !== undefined && running.runStarted && everSuspended && !Number.isNaN(created)) {
     running.lastResumeSeconds = Math.max(0, (Date.parse(runStart) - created) / 1000);
     running.resumedReady = true;
   }

@@ -6,12 +6,12 @@ import express, { type ErrorRequestHandler, type Express, type NextFunction, typ
 import { parse } from "secure-json-parse";
 import { sandboxCustomize } from "../../hooks/sandbox-customize.js";
 import { sandboxFinalize } from "../../hooks/sandbox-finalize.js";
-import { sandboxSync } from "../../hooks/sandbox-sync.js";
+import { sandboxSync, type SandboxTransition } from "../../hooks/sandbox-sync.js";
 import { warmPoolCustomize } from "../../hooks/warmpool-customize.js";
 import { warmPoolFinalize } from "../../hooks/warmpool-finalize.js";
 import { warmPoolSync } from "../../hooks/warmpool-sync.js";
 import type { Sandbox, WarmPool } from "../api/index.js";
-import { disabledRetirer, noRecycling, type WarmPodClaimer, type WarmPodRecycler, type WarmPodRetirer } from "../warm-pool/index.js";
+import { disabledRetirer, noRecycling, poolSize, type WarmPodClaimer, type WarmPodRecycler, type WarmPodRetirer } from "../warm-pool/index.js";
 import type { Config } from "./config.js";
 import { Deadlines } from "./deadlines.js";
 import { HttpError } from "./errors.js";
@@ -19,6 +19,7 @@ import { bearerCheck, unauthorized } from "./auth.js";
 import type { Logger } from "./log.js";
 import type { CustomizeRequest, HookRequest } from "../api/index.js";
 import { exposition, type Metrics } from "./metrics.js";
+import { Transitions } from "./transitions.js";
 import type { RequestValidators } from "./validation.js";
 
 export interface AppDeps {
@@ -36,6 +37,11 @@ export interface AppDeps {
   isReady?: () => boolean;
   /** When set, every hook call must carry `Authorization: Bearer <token>`. @default none */
   token?: string;
+  /**
+   * Counts Sandbox transitions once each. @default this server's memory only (no cluster-wide
+   * record: two replicas, or a restart, may count a transition twice)
+   */
+  transitions?: Transitions;
   /** Told of every hook call's end: answered whole, or cut off (main.ts logs both at exit). */
   onHookDone?: (answered: boolean) => void;
 }
@@ -69,55 +75,58 @@ export function hookRunner(deps: AppDeps): (name: HookName, body: unknown) => Pr
 function hooks(deps: AppDeps): Record<HookName, Hook> {
   const { config, claimer, validators } = deps;
   const retirer = deps.retirer ?? disabledRetirer;
+  const transitions = deps.transitions ?? new Transitions({ metrics: deps.metrics, clock: deps.clock, logger: deps.logger });
   const syncMetrics = {
     podStarted: (runtime: string, securityLevel: string, warmRequested: boolean) => {
       deps.metrics.allocationAttempts.inc({ runtime, security_level: securityLevel, requested: warmRequested ? "requested" : "not_requested" });
     },
-    suspended: (reason: string, transition: string) => {
-      if (deps.metrics.transitions.first(transition)) deps.metrics.suspends.inc({ reason });
-    },
-    resumed: (transition: string) => {
-      if (deps.metrics.transitions.first(transition)) deps.metrics.resumes.inc();
-    },
-    resumeReady: (seconds: number, transition: string) => {
-      if (deps.metrics.transitions.first(transition)) deps.metrics.resumeDuration.observe(seconds);
+    transition: (transition: SandboxTransition) => {
+      transitions.record(transition);
     },
   };
   return {
     "sandbox/customize": (body) => sandboxCustomize(body as CustomizeRequest<Sandbox>, { config }),
-    "sandbox/sync": (body, now) => {
+    "sandbox/sync": async (body, now) => {
       const request = body as HookRequest<Sandbox>;
       const { related, problems } = validators.checkRelated(request.related);
-      return sandboxSync({ ...request, related }, { config, claimer, now, relatedProblems: problems, metrics: syncMetrics });
+      const response = await sandboxSync({ ...request, related }, { config, claimer, now, relatedProblems: problems, metrics: syncMetrics });
+      const { uid = "", creationTimestamp } = request.parent.metadata;
+      deps.metrics.starting.synced({ uid, ...(creationTimestamp !== undefined ? { creationTimestamp } : {}) }, response.status);
+      return response;
     },
-    "sandbox/finalize": (body, now) =>
-      sandboxFinalize(body as HookRequest<Sandbox>, {
+    "sandbox/finalize": async (body, now) => {
+      const request = body as HookRequest<Sandbox>;
+      deps.metrics.starting.forget(request.parent.metadata.uid ?? "");
+      return sandboxFinalize(request, {
         now,
         recycler: deps.recycler ?? noRecycling,
         onRecycleDecision: (decision) => {
           deps.metrics.recycleDecisions.inc({ decision: decision.recycle ? "recycle" : "delete", reason: decision.reason });
         },
-      }),
+      });
+    },
     "warmpool/customize": (body) => warmPoolCustomize(body as CustomizeRequest<WarmPool>, { config }),
     "warmpool/sync": async (body, now) => {
       const request = body as HookRequest<WarmPool>;
       const { related, problems } = validators.checkRelated(request.related);
       const response = await warmPoolSync({ ...request, related }, { config, retirer, now, relatedProblems: problems });
       const { status } = response;
-      const pool = { namespace: request.parent.metadata.namespace ?? "", pool: request.parent.metadata.name };
-      deps.metrics.poolPods.set({ namespace: pool.namespace, pool: pool.pool, state: "available" }, status.availablePods ?? 0);
-      deps.metrics.poolPods.set({ namespace: pool.namespace, pool: pool.pool, state: "pending" }, status.pendingPods ?? 0);
-      deps.metrics.poolPods.set({ namespace: pool.namespace, pool: pool.pool, state: "assigned" }, status.assignedPods ?? 0);
+      const { metadata, spec } = request.parent;
+      deps.metrics.pools.set(
+        { namespace: metadata.namespace ?? "", pool: metadata.name, runtime: spec.runtime, securityLevel: spec.securityLevel },
+        {
+          available: status.availablePods ?? 0,
+          pending: status.pendingPods ?? 0,
+          assigned: status.assignedPods ?? 0,
+          desired: poolSize(spec, status.assignedPods ?? 0).desired,
+        },
+      );
       return response;
     },
     "warmpool/finalize": async (body, now) => {
       const request = body as HookRequest<WarmPool>;
       const response = await warmPoolFinalize(request, { retirer, now });
-      if (response.finalized === true) {
-        for (const state of ["available", "pending", "assigned"]) {
-          deps.metrics.poolPods.remove({ namespace: request.parent.metadata.namespace ?? "", pool: request.parent.metadata.name, state });
-        }
-      }
+      if (response.finalized === true) deps.metrics.pools.remove(request.parent.metadata.namespace ?? "", request.parent.metadata.name);
       return response;
     },
   };

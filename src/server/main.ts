@@ -3,6 +3,7 @@
  * drain on SIGTERM. Everything that decides anything lives elsewhere.
  */
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createApp } from "./app.js";
@@ -10,6 +11,7 @@ import { disabledClaimer, disabledRetirer, noRecycling } from "../warm-pool/inde
 import { ConfigError, loadConfig, type AuthConfig, type Config } from "./config.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMetrics, metricsObserver, type Metrics } from "./metrics.js";
+import { Transitions, type TransitionStore } from "./transitions.js";
 import { RequestValidators } from "./validation.js";
 import type { KubernetesWarmPods } from "../warm-pool/warm-pod-claimer.js";
 
@@ -17,27 +19,32 @@ import type { KubernetesWarmPods } from "../warm-pool/warm-pod-claimer.js";
 const DRAIN_TIMEOUT_MS = 25_000;
 
 /**
- * The API access for claims and retires: in a pod, its service account; elsewhere the file
+ * The API access for claims, retires and transition Events: in a pod, its service account; elsewhere the file
  * KUBECONFIG names; with neither, none — a developer's ~/.kube/config is never picked up
  * unasked, so `npm start` on a laptop cannot claim pods in whatever cluster it points at.
  * The Kubernetes client is loaded only then: it is most of the server's memory at rest (~80 MiB).
  */
-async function warmPods(config: Config, logger: Logger, metrics: Metrics): Promise<KubernetesWarmPods | undefined> {
+async function kubernetes(config: Config, logger: Logger, metrics: Metrics): Promise<{ pods: KubernetesWarmPods; events: TransitionStore } | undefined> {
   const { kubeconfigPath, inCluster, claimDeadlineMs } = config.kube;
   if (kubeconfigPath === undefined && !inCluster) return undefined;
-  const [{ KubeConfig }, { KubernetesWarmPods }] = await Promise.all([
+  const [{ KubeConfig }, { KubernetesWarmPods }, { KubernetesEventStore }] = await Promise.all([
     import("@kubernetes/client-node"),
     // The one entry of warm-pool/ besides its index (see there).
     import("../warm-pool/warm-pod-claimer.js"),
+    import("./kube-events.js"),
   ]);
   const kubeConfig = new KubeConfig();
   if (kubeconfigPath !== undefined) kubeConfig.loadFromFile(kubeconfigPath);
   else kubeConfig.loadFromCluster();
-  return KubernetesWarmPods.fromKubeConfig(kubeConfig, {
-    deadlineMs: claimDeadlineMs,
-    logger,
-    observer: metricsObserver(metrics),
-  });
+  return {
+    pods: KubernetesWarmPods.fromKubeConfig(kubeConfig, {
+      deadlineMs: claimDeadlineMs,
+      logger,
+      observer: metricsObserver(metrics),
+    }),
+    // In a pod the hostname is the pod's name: which replica recorded an Event.
+    events: KubernetesEventStore.fromKubeConfig(kubeConfig, hostname()),
+  };
 }
 
 /** The bearer token, read once at start; a token file that cannot be read stops the server. */
@@ -69,7 +76,10 @@ async function start(config: Config): Promise<void> {
   const tls = tlsFiles(config.auth);
   const logger = createLogger(config.logLevel);
   const metrics = createMetrics();
-  const pods = await warmPods(config, logger, metrics);
+  const kube = await kubernetes(config, logger, metrics);
+  const pods = kube?.pods;
+  const clock = () => new Date();
+  const transitions = new Transitions({ metrics, clock, logger, ...(kube !== undefined ? { store: kube.events } : {}) });
   let ready = false;
   // Hook calls answered, and any a shutdown cut off: the exit log says whether draining worked.
   const calls = { answered: 0, cutOff: 0 };
@@ -79,9 +89,10 @@ async function start(config: Config): Promise<void> {
     claimer: pods ?? disabledClaimer,
     retirer: pods ?? disabledRetirer,
     recycler: pods ?? noRecycling,
-    clock: () => new Date(),
+    clock,
     logger,
     metrics,
+    transitions,
     isReady: () => ready,
     onHookDone: (answered) => {
       if (answered) calls.answered++;
@@ -127,8 +138,11 @@ async function start(config: Config): Promise<void> {
   const close = (signal: string) => {
     logger.info({ signal }, "Stopped accepting connections");
     server.close(() => {
-      logger.info({ signal, ...calls }, "Stopped hook server");
-      process.exit(calls.cutOff === 0 ? 0 : 1);
+      // The Events of transitions the last answers recorded, so that they are counted.
+      void transitions.settled().then(() => {
+        logger.info({ signal, ...calls }, "Stopped hook server");
+        process.exit(calls.cutOff === 0 ? 0 : 1);
+      });
     });
     server.closeIdleConnections();
     setTimeout(() => {

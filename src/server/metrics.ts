@@ -1,6 +1,7 @@
 /** Prometheus metrics on a registry of the server's own (no global state shared between apps). */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { ClaimObserver } from "../warm-pool/index.js";
+import type { Condition, SandboxStatus } from "../api/index.js";
+import type { ClaimObserver, ClaimStep } from "../warm-pool/index.js";
 
 /** Upper bounds of the hook duration histogram, in seconds. */
 const HOOK_DURATION_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -28,34 +29,19 @@ export interface Metrics {
   resumes: Counter;
   /** Creation of a resumed Sandbox's pod → Ready. */
   resumeDuration: Histogram;
-  /** Each pool's pods by state (available, pending, assigned), as its last sync counted them. */
-  poolPods: Gauge<"namespace" | "pool" | "state">;
-  /** The Sandbox transitions counted so far, so that a sync repeating one does not count it again. */
-  transitions: CountedOnce;
+  /** Each pool's pods by state and the pods it wants, as this replica's last sync of it counted them. */
+  pools: PoolGauges;
+  /** Claim API calls by step (own_claim, list, patch). */
+  claimSteps: Histogram<"step">;
+  /** Sandboxes short of Running, as this replica's last sync of each saw it. */
+  starting: StartingSandboxes;
+  /** Creation of a Sandbox (or of its resumed pod) → the first sync that sees its pod Ready, by path. */
+  readySeconds: Histogram<"path" | "runtime" | "security_level">;
 }
 
-/**
- * Keys seen, the latest `capacity` of them: `first(key)` is true once per key. A Sandbox sync
- * that Metacontroller makes from a parent its cache has not updated yet (the status of the sync
- * before it not seen) records the same transition again, under the same key; only the first
- * counts. One server's memory: two replicas, or a restart between the two syncs, may each count it.
- */
-export class CountedOnce {
-  private readonly seen = new Set<string>();
-
-  constructor(private readonly capacity = 10_000) {}
-
-  first(key: string): boolean {
-    if (this.seen.has(key)) return false;
-    this.seen.add(key);
-    // A Set iterates in insertion order: the oldest key goes first.
-    if (this.seen.size > this.capacity) this.seen.delete(this.seen.values().next().value as string);
-    return true;
-  }
-}
-
-export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
+export function createMetrics(options: { processMetrics?: boolean; clock?: () => Date } = {}): Metrics {
   const registry = new Registry();
+  const clock = options.clock ?? (() => new Date());
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
   return {
     registry,
@@ -79,13 +65,15 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
       registers: [registry],
     }),
-    poolPods: new Gauge({
-      name: `${METRIC_PREFIX}warm_pool_pods`,
-      help: "Pods of each WarmPool by state (available, pending, assigned), as its last sync counted them.",
-      labelNames: ["namespace", "pool", "state"],
+    pools: new PoolGauges(registry, clock),
+    claimSteps: new Histogram({
+      name: `${METRIC_PREFIX}warm_pod_claim_step_duration_seconds`,
+      help: "Time of each Kubernetes API call of a warm-pod claim, by step (own_claim, list, patch).",
+      labelNames: ["step"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
       registers: [registry],
     }),
-    transitions: new CountedOnce(),
+    starting: new StartingSandboxes(registry, clock),
     recycleDecisions: new Counter({
       name: `${METRIC_PREFIX}warm_pod_recycle_decisions_total`,
       help: "Claimed warm pods at Sandbox deletion, by decision (recycle, delete) and reason.",
@@ -107,6 +95,13 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       name: `${METRIC_PREFIX}sandbox_resume_seconds`,
       help: "Time from the creation of a resumed Sandbox's pod to its Ready.",
       buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
+      registers: [registry],
+    }),
+    readySeconds: new Histogram({
+      name: `${METRIC_PREFIX}sandbox_ready_seconds`,
+      help: "Time from a Sandbox's creation (for a resume, its new pod's) to the first sync that saw its pod Ready, by path (warm, cold, resume). Counted once per start across replicas.",
+      labelNames: ["path", "runtime", "security_level"],
+      buckets: [0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300],
       registers: [registry],
     }),
     claimConflicts: new Counter({
@@ -177,6 +172,152 @@ export class HookRequestMetrics {
   }
 }
 
+/**
+ * How long a replica keeps a pool's or a Sandbox's last-seen values without a sync of it: three
+ * of Metacontroller's 60 s resyncs. Past that another replica is syncing it (or it is gone), and
+ * this one's values would be stale.
+ */
+export const SEEN_TTL_MS = 180_000;
+
+interface PoolSeen {
+  runtime: string;
+  securityLevel: string;
+  seenAt: number;
+}
+
+/**
+ * `llmsafespace_warm_pool_pods{state}` and `llmsafespace_warm_pool_desired_pods`: each pool as
+ * this replica's last sync of it counted. A pool this replica has not synced for
+ * {@link SEEN_TTL_MS} is dropped at the next scrape, so with several replicas only those that
+ * see it report it.
+ */
+export class PoolGauges {
+  private readonly pods: Gauge<"namespace" | "pool" | "state">;
+  private readonly desired: Gauge<"namespace" | "pool" | "runtime" | "security_level">;
+  private readonly seen = new Map<string, PoolSeen & { namespace: string; pool: string }>();
+
+  constructor(
+    registry: Registry,
+    private readonly clock: () => Date,
+  ) {
+    this.pods = new Gauge({
+      name: `${METRIC_PREFIX}warm_pool_pods`,
+      help: "Pods of each WarmPool by state (available, pending, assigned), as its last sync counted them.",
+      labelNames: ["namespace", "pool", "state"],
+      registers: [registry],
+      collect: () => {
+        this.expire();
+      },
+    });
+    this.desired = new Gauge({
+      name: `${METRIC_PREFIX}warm_pool_desired_pods`,
+      help: "Warm pods each WarmPool wants (minSize, or what autoscaling asks, within maxSize), as its last sync computed.",
+      labelNames: ["namespace", "pool", "runtime", "security_level"],
+      registers: [registry],
+      collect: () => {
+        this.expire();
+      },
+    });
+  }
+
+  set(
+    pool: { namespace: string; pool: string; runtime: string; securityLevel: string },
+    counts: { available: number; pending: number; assigned: number; desired: number },
+  ): void {
+    const { namespace, pool: name } = pool;
+    const key = `${namespace}/${name}`;
+    const before = this.seen.get(key);
+    // A pool whose runtime or level changed: its old series goes.
+    if (before !== undefined && (before.runtime !== pool.runtime || before.securityLevel !== pool.securityLevel)) {
+      this.desired.remove({ namespace, pool: name, runtime: before.runtime, security_level: before.securityLevel });
+    }
+    this.seen.set(key, { namespace, pool: name, runtime: pool.runtime, securityLevel: pool.securityLevel, seenAt: this.clock().getTime() });
+    for (const state of ["available", "pending", "assigned"] as const) this.pods.set({ namespace, pool: name, state }, counts[state]);
+    this.desired.set({ namespace, pool: name, runtime: pool.runtime, security_level: pool.securityLevel }, counts.desired);
+  }
+
+  remove(namespace: string, name: string): void {
+    const before = this.seen.get(`${namespace}/${name}`);
+    if (before === undefined) return;
+    this.seen.delete(`${namespace}/${name}`);
+    for (const state of ["available", "pending", "assigned"]) this.pods.remove({ namespace, pool: name, state });
+    this.desired.remove({ namespace, pool: name, runtime: before.runtime, security_level: before.securityLevel });
+  }
+
+  /** Drops the pools this replica has not synced for {@link SEEN_TTL_MS}. */
+  private expire(): void {
+    const now = this.clock().getTime();
+    for (const seen of [...this.seen.values()]) {
+      if (now - seen.seenAt > SEEN_TTL_MS) this.remove(seen.namespace, seen.pool);
+    }
+  }
+}
+
+/** The phases of a Sandbox on its way to Running. */
+const STARTING_PHASES: ReadonlySet<string> = new Set(["Pending", "Creating"]);
+
+/**
+ * `llmsafespace_sandboxes_starting` and `llmsafespace_sandbox_starting_oldest_seconds`: the
+ * Sandboxes whose last sync on this replica left them Pending or Creating, and how long the
+ * oldest of them has been starting (since its creation, or since its resume). Forgotten when a
+ * sync sees them further along, at their finalize, or after {@link SEEN_TTL_MS} without a sync.
+ */
+export class StartingSandboxes {
+  private readonly sandboxes = new Map<string, { since: number; seenAt: number }>();
+
+  constructor(
+    registry: Registry,
+    private readonly clock: () => Date,
+  ) {
+    const count: Gauge = new Gauge({
+      name: `${METRIC_PREFIX}sandboxes_starting`,
+      help: "Sandboxes this replica last saw Pending or Creating.",
+      registers: [registry],
+      collect: () => {
+        this.expire();
+        count.set(this.sandboxes.size);
+      },
+    });
+    const oldest: Gauge = new Gauge({
+      name: `${METRIC_PREFIX}sandbox_starting_oldest_seconds`,
+      help: "How long the oldest Sandbox this replica last saw Pending or Creating has been starting (since its creation or resume); 0 when none.",
+      registers: [registry],
+      collect: () => {
+        this.expire();
+        let since = Infinity;
+        for (const sandbox of this.sandboxes.values()) since = Math.min(since, sandbox.since);
+        oldest.set(since === Infinity ? 0 : Math.max(0, (this.clock().getTime() - since) / 1000));
+      },
+    });
+  }
+
+  /** A sync's answer for a Sandbox: starting or not. */
+  synced(sandbox: { uid: string; creationTimestamp?: string }, status: SandboxStatus): void {
+    const now = this.clock();
+    if (status.phase === undefined || !STARTING_PHASES.has(status.phase)) {
+      this.sandboxes.delete(sandbox.uid);
+      return;
+    }
+    const since = Date.parse(resumedAt(status.conditions) ?? sandbox.creationTimestamp ?? "");
+    this.sandboxes.set(sandbox.uid, { since: Number.isNaN(since) ? now.getTime() : since, seenAt: now.getTime() });
+  }
+
+  forget(uid: string): void {
+    this.sandboxes.delete(uid);
+  }
+
+  private expire(): void {
+    const now = this.clock().getTime();
+    for (const [uid, { seenAt }] of this.sandboxes) if (now - seenAt > SEEN_TTL_MS) this.sandboxes.delete(uid);
+  }
+}
+
+/** When a resumed Sandbox resumed: its Suspended condition's flip to False. */
+function resumedAt(conditions: readonly Condition[] | undefined): string | undefined {
+  const suspended = conditions?.find((c) => c.type === "Suspended");
+  return suspended?.status === "False" ? suspended.lastTransitionTime : undefined;
+}
+
 /** Claims counted and timed on the server's metrics. */
 export function metricsObserver(metrics: Metrics): ClaimObserver {
   return {
@@ -186,6 +327,9 @@ export function metricsObserver(metrics: Metrics): ClaimObserver {
     },
     claimConflict: () => {
       metrics.claimConflicts.inc();
+    },
+    claimStep: (step: ClaimStep, seconds: number) => {
+      metrics.claimSteps.observe({ step }, seconds);
     },
   };
 }

@@ -101,7 +101,12 @@ export const disabledRetirer: WarmPodRetirer = {
 /** The seed's allocation results, kept as metric label values. */
 export type AllocationResult = "error" | "no_matching_pools" | "no_available_pods" | "no_ready_pods" | "success";
 
+/** A claim's API calls (SPEC §6): the own-claim lookup, a listing of candidates, a claim patch. */
+export type ClaimStep = "own_claim" | "list" | "patch";
+
 export interface ClaimObserver {
   claimFinished(runtime: string, securityLevel: string, result: AllocationResult, seconds: number): void;
   claimConflict(): void;
+  /** One API call of a claim took `seconds` (a failed one too). */
+  claimStep?(step: ClaimStep, seconds: number): void;
 }

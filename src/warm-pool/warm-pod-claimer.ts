@@ -29,6 +29,7 @@ import type {
   ClaimObserver,
   ClaimRequest,
   ClaimResult,
+  ClaimStep,
   ReleaseResult,
   RetireResult,
   WarmPodClaimer,
@@ -137,7 +138,7 @@ export class KubernetesWarmPods implements WarmPodClaimer, WarmPodRetirer, WarmP
     const uid = sandbox.metadata.uid ?? "";
 
     // Step 1: our own earlier claim, whose answer may have been lost.
-    const own = await this.list(namespace, `${LABEL_CLAIMED_BY}=${uid}`);
+    const own = await this.timed("own_claim", () => this.list(namespace, `${LABEL_CLAIMED_BY}=${uid}`));
     const earlier = own.sort(byName)[0];
     if (earlier !== undefined) {
       return { result: "success", answer: claimed(earlier) };
@@ -151,9 +152,9 @@ export class KubernetesWarmPods implements WarmPodClaimer, WarmPodRetirer, WarmP
     while (performance.now() < giveUpAt) {
       // Only available pods are listed: under a burst most of a pool is claimed, and listing
       // (and decoding) those pods again and again is most of a claim's cost.
-      const available = await this.sharedList(namespace, `${pool},${LABEL_WARM_STATE}=available`);
+      const available = await this.timed("list", () => this.sharedList(namespace, `${pool},${LABEL_WARM_STATE}=available`));
       if (available.length === 0) {
-        const any = (await this.api.listNamespacedPod({ namespace, labelSelector: pool, limit: 1 })).items.length > 0;
+        const any = (await this.timed("list", () => this.api.listNamespacedPod({ namespace, labelSelector: pool, limit: 1 }))).items.length > 0;
         return any
           ? cold("no_available_pods", Reason.NoWarmPodAvailable, `Every warm pod for ${request.runtime} is taken.`)
           : cold("no_matching_pools", Reason.NoWarmPodAvailable, `No WarmPool in ${namespace} keeps ${request.runtime} pods at level ${request.securityLevel}.`);
@@ -169,7 +170,7 @@ export class KubernetesWarmPods implements WarmPodClaimer, WarmPodRetirer, WarmP
         if (attempts === ATTEMPTS_PER_LIST) break;
         if (this.taken.has(pod) || !compatible(pod)) continue;
         attempts++;
-        const won = await this.taken.during(pod, () => this.patch(pod, claimPatch(pod, sandbox, formatTime(this.clock()))));
+        const won = await this.taken.during(pod, () => this.timed("patch", () => this.patch(pod, claimPatch(pod, sandbox, formatTime(this.clock())))));
         if (won !== undefined) {
           this.options.logger?.info(
             { sandbox: sandbox.metadata.name, namespace, pod: won.metadata?.name, pool: won.metadata?.labels?.[LABEL_POOL] },
@@ -187,6 +188,16 @@ export class KubernetesWarmPods implements WarmPodClaimer, WarmPodRetirer, WarmP
       }
     }
     return cold("error", Reason.ClaimError, `The claim did not finish within ${this.deadlineMs} ms; it starts a cold pod.`);
+  }
+
+  /** Runs one API call of a claim, timed for {@link ClaimObserver.claimStep}. */
+  private async timed<T>(step: ClaimStep, call: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await call();
+    } finally {
+      this.options.observer?.claimStep?.(step, (performance.now() - started) / 1000);
+    }
   }
 
   async release(pod: { name: string; namespace: string }, sandboxUid: string): Promise<ReleaseResult> {

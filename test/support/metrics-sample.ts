@@ -1,7 +1,7 @@
 /**
  * A fixed set of calls to every metric of the server, for comparing what /metrics writes for
  * them with test/fixtures/metrics/exposition.txt (what it wrote before the hook metrics moved to
- * prom-client's own Counter and Histogram).
+ * prom-client's own Counter and Histogram, with the families issues #14 and #15 added).
  */
 import type { Metrics, Outcome } from "../../src/server/metrics.js";
 
@@ -26,8 +26,12 @@ export function countSample(metrics: Metrics): void {
   metrics.allocationDuration.observe({ runtime: "python:3.10", security_level: "standard" }, 0.03);
   metrics.claimConflicts.inc();
   metrics.recycleDecisions.inc({ decision: "delete", reason: "disabled" });
-  metrics.poolPods.set({ namespace: "team-a", pool: "python", state: "available" }, 2);
-  metrics.poolPods.set({ namespace: "team-a", pool: "python", state: "assigned" }, 1);
+  metrics.pools.set({ namespace: "team-a", pool: "python", runtime: "python:3.10", securityLevel: "standard" }, { available: 2, pending: 0, assigned: 1, desired: 3 });
+  metrics.claimSteps.observe({ step: "own_claim" }, 0.002);
+  metrics.claimSteps.observe({ step: "list" }, 0.004);
+  metrics.claimSteps.observe({ step: "patch" }, 0.012);
+  metrics.readySeconds.observe({ path: "warm", runtime: "python:3.10", security_level: "standard" }, 0.4);
+  metrics.readySeconds.observe({ path: "cold", runtime: "python:3.10", security_level: "standard" }, 4.2);
   metrics.suspends.inc({ reason: "Requested" });
   metrics.suspends.inc({ reason: "Idle" });
   metrics.resumes.inc();

@@ -14,6 +14,8 @@ import { createLogger } from "../../../src/server/log.js";
 import { createMetrics, type Metrics } from "../../../src/server/metrics.js";
 import { RequestValidators } from "../../../src/server/validation.js";
 import { metricsObserver } from "../../../src/server/metrics.js";
+import { KubernetesEventStore } from "../../../src/server/kube-events.js";
+import { Transitions } from "../../../src/server/transitions.js";
 import { KubernetesWarmPods } from "../../../src/warm-pool/warm-pod-claimer.js";
 import { answerFixture } from "../../support/app.js";
 import { fixtureCases } from "../../support/fixtures.js";
@@ -55,7 +57,7 @@ export interface SyncAnswer {
 let validators: RequestValidators | undefined;
 
 /** A hook server instance of its own, with its own API client, as a second replica would be. */
-export function hookServer(options: { kubeconfig?: string; deadlineMs?: number } = {}): { app: RequestListener; metrics: Metrics } {
+export function hookServer(options: { kubeconfig?: string; deadlineMs?: number } = {}): { app: RequestListener; metrics: Metrics; transitions: Transitions } {
   validators ??= new RequestValidators();
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(options.kubeconfig ?? cluster().kubeconfigPath);
@@ -64,17 +66,21 @@ export function hookServer(options: { kubeconfig?: string; deadlineMs?: number }
     ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
     observer: metricsObserver(metrics),
   });
+  const clock = () => new Date();
+  const logger = createLogger("silent");
+  const transitions = new Transitions({ metrics, clock, logger, store: KubernetesEventStore.fromKubeConfig(kubeConfig, "test-hooks") });
   const app = createApp({
     config: loadConfig({}),
     validators,
     claimer: pods,
     retirer: pods,
     recycler: pods,
-    clock: () => new Date(),
-    logger: createLogger("silent"),
+    clock,
+    logger,
     metrics,
+    transitions,
   });
-  return { app, metrics };
+  return { app, metrics, transitions };
 }
 
 export async function mustCreate<T = KubeObjectLike>(object: KubeObjectLike): Promise<T> {
