@@ -51,7 +51,7 @@ export interface Lifecycle {
   lastResumeSeconds?: number;
   /** Whether this sync saw a resumed pod Ready for the first time. */
   resumedReady: boolean;
-  /** Whether this sync records the start of a run: the first sync to see its pod Ready (SPEC: counted once). */
+  /** Whether this sync records the start of a run: its status has none yet, and its pod is Ready. */
   runStarted: boolean;
 }
 

@@ -17,8 +17,9 @@ async function readyCount(server: ReturnType<typeof hookServer>): Promise<number
   return (metric?.values ?? []).filter((v) => (v as { metricName?: string }).metricName === "llmsafespace_sandbox_ready_seconds_count").reduce((sum, v) => sum + v.value, 0);
 }
 
+/** The Events about a Sandbox from the hooks, by the field selectors docs/RUNBOOK.md uses. */
 async function eventsOf(sandbox: string): Promise<CoreV1Event[]> {
-  const selector = encodeURIComponent(`involvedObject.name=${sandbox}`);
+  const selector = encodeURIComponent(`involvedObject.name=${sandbox},reportingComponent=${REPORTING_COMPONENT}`);
   const response = await cluster().client.request<{ items: CoreV1Event[] }>("GET", `/api/v1/namespaces/${NAMESPACE}/events?fieldSelector=${selector}`);
   assert.equal(response.status, 200);
   return response.body.items;
