@@ -90,20 +90,23 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   };
 
   try {
-    const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
-    const etcd = launch(join(bin, "etcd"), [
-      `--data-dir=${join(dir, "etcd")}`,
-      `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
-      `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
-      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
-      `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
-      "--unsafe-no-fsync",
-    ], join(dir, "etcd.log"));
-    processes.push(etcd);
-    await waitFor("etcd", etcd, join(dir, "etcd.log"), async () => {
-      const response = await fetch(`http://127.0.0.1:${etcdClient}/health`);
-      return response.ok && ((await response.json()) as { health?: string }).health === "true";
+    const etcdClient = await onFreePorts(2, async ([client = 0, peer = 0]) => {
+      const etcd = launch(join(bin, "etcd"), [
+        // A data directory per try: one that failed may have recorded other peer URLs.
+        `--data-dir=${join(dir, `etcd-${client}`)}`,
+        `--listen-client-urls=http://127.0.0.1:${client}`,
+        `--advertise-client-urls=http://127.0.0.1:${client}`,
+        `--listen-peer-urls=http://127.0.0.1:${peer}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
+        `--initial-cluster=default=http://127.0.0.1:${peer}`,
+        "--unsafe-no-fsync",
+      ], join(dir, "etcd.log"));
+      processes.push(etcd);
+      await waitFor("etcd", etcd, join(dir, "etcd.log"), async () => {
+        const response = await fetch(`http://127.0.0.1:${client}/health`);
+        return response.ok && ((await response.json()) as { health?: string }).health === "true";
+      });
+      return client;
     });
 
     const token = randomBytes(24).toString("hex");
@@ -112,7 +115,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     writeFileSync(join(dir, "sa.pub"), publicKey.export({ type: "spki", format: "pem" }));
     writeFileSync(join(dir, "sa.key"), privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
     const certDir = join(dir, "certs");
-    const apiserverArgs = [
+    const apiserverArgs = (apiPort: number) => [
       `--etcd-servers=http://127.0.0.1:${etcdClient}`,
       "--bind-address=127.0.0.1",
       `--secure-port=${apiPort}`,
@@ -130,12 +133,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
         ? [`--enable-admission-plugins=${options.enableAdmissionPlugins.join(",")}`]
         : []),
     ];
-    const server = `https://127.0.0.1:${apiPort}`;
+    let server = "";
+    let apiPort = 0;
     let ca = "";
     let apiserver: ChildProcess | undefined;
     // Starts kube-apiserver on its port; a restart finds the certificates it made the first time.
     const startApiServer = async () => {
-      apiserver = launch(join(bin, "kube-apiserver"), apiserverArgs, join(dir, "kube-apiserver.log"));
+      server = `https://127.0.0.1:${apiPort}`;
+      apiserver = launch(join(bin, "kube-apiserver"), apiserverArgs(apiPort), join(dir, "kube-apiserver.log"));
       processes.push(apiserver);
       await waitFor("kube-apiserver", apiserver, join(dir, "kube-apiserver.log"), async () => {
         const certFile = join(certDir, "apiserver.crt");
@@ -145,7 +150,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
         return response.status === 200;
       });
     };
-    await startApiServer();
+    await onFreePorts(1, async ([port = 0]) => {
+      apiPort = port;
+      await startApiServer();
+    });
     const restartApiServer = async (downMs = 0) => {
       if (apiserver !== undefined) {
         await terminate(apiserver);
@@ -200,6 +208,23 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/**
+ * Runs `start` on loopback ports the kernel has just handed out, with new ones if a port was
+ * taken meanwhile: a released port is free for anyone, and outgoing connections (etcd's
+ * clients, the readiness probes) take theirs from the same range.
+ */
+async function onFreePorts<T>(count: number, start: (ports: number[]) => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) ports.push(await freePort());
+    try {
+      return await start(ports);
+    } catch (error) {
+      if (attempt === attempts || !String(error).includes("address already in use")) throw error;
+    }
   }
 }
 
