@@ -82,7 +82,7 @@ export type SandboxTransition = {
       path: StartPath;
       runtime: string;
       securityLevel: string;
-      /** Creation of the Sandbox (of the resumed pod, for a resume) → this sync. */
+      /** The Sandbox's creation (or its resume) → this sync. */
       seconds: number;
       /** The pod that became Ready. */
       pod: string;
@@ -264,7 +264,10 @@ function nextWake(lifecycle: Lifecycle, now: Date): number | undefined {
 /**
  * The changes this sync records: a suspension, a resume, a run's start. The generation tells
  * suspensions and resumes apart: both follow a change to `spec.suspend` (an idle suspension, a
- * resume that did), so no two of a kind share one. A start is its pod's: each run has a new pod.
+ * resume that did), so no two of a kind share one. A start is its run's, told apart by the
+ * Running time before it (recorded at the suspension that ended the run before), not by its pod:
+ * a resumed Sandbox may run on in a pod that was not yet deleted, and a sync from a stale cache
+ * that missed a claim may claim a second pod for the same start (a later sync releases it).
  */
 function transitionsOf(sandbox: Sandbox, lifecycle: Lifecycle, serving: ObservedPod | undefined, now: Date): SandboxTransition[] {
   const { namespace = "", name, uid = "", generation = 0, creationTimestamp } = sandbox.metadata;
@@ -278,21 +281,22 @@ function transitionsOf(sandbox: Sandbox, lifecycle: Lifecycle, serving: Observed
     transitions.push({ ...base(`${uid}@${generation}/suspended`, `Suspended: ${why}. Its pod is deleted; its storage, Service and policies stay.`), kind: "Suspended", reason: lifecycle.suspended });
   }
   if (lifecycle.wasSuspended && lifecycle.suspended === undefined && lifecycle.expired === false) {
-    transitions.push({ ...base(`${uid}@${generation}/resumed`, "Resumed: a new pod starts."), kind: "Resumed" });
+    transitions.push({ ...base(`${uid}@${generation}/resumed`, "Resumed: it runs again once its pod is Ready."), kind: "Resumed" });
   }
   if (lifecycle.runStarted && serving !== undefined) {
     const resumed = lifecycle.everSuspended;
     const pool = warmPoolOf(serving);
-    const from = Date.parse((resumed ? serving.metadata.creationTimestamp : creationTimestamp) ?? "");
+    // From the Sandbox's creation, or from its resume: this sync, or when its status said so.
+    const from = !resumed ? Date.parse(creationTimestamp ?? "") : lifecycle.wasSuspended ? now.getTime() : resumedAt(sandbox);
     const seconds = Number.isNaN(from) ? 0 : Math.max(0, now.getTime() - from) / 1000;
     const pod = serving.metadata.name;
     const message = resumed
-      ? `Running again ${seconds.toFixed(1)}s after its resumed pod ${pod} was created.`
+      ? `Running again ${seconds.toFixed(1)}s after it was resumed, on pod ${pod}.`
       : pool !== undefined
         ? `Running ${seconds.toFixed(1)}s after it was created, on warm pod ${pod} of WarmPool ${pool}.`
         : `Running ${seconds.toFixed(1)}s after it was created, on pod ${pod} (a cold start).`;
     transitions.push({
-      ...base(`${uid}/ready/${serving.metadata.uid ?? pod}`, message),
+      ...base(`${uid}/ready/${lifecycle.runningSeconds}`, message),
       kind: "Ready",
       path: resumed ? "resume" : pool !== undefined ? "warm" : "cold",
       runtime: sandbox.spec.runtime,
@@ -303,6 +307,12 @@ function transitionsOf(sandbox: Sandbox, lifecycle: Lifecycle, serving: Observed
     });
   }
   return transitions;
+}
+
+/** When a resumed Sandbox was resumed, in ms: its Suspended condition's turn to False (NaN if none). */
+function resumedAt(sandbox: Sandbox): number {
+  const suspended = sandbox.status?.conditions?.find((c) => c.type === ConditionType.Suspended);
+  return suspended?.status === "False" ? Date.parse(suspended.lastTransitionTime) : Number.NaN;
 }
 
 function suspendedCondition(sandbox: Sandbox, lifecycle: Lifecycle): ConditionInput | undefined {

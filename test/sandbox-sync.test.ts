@@ -209,11 +209,11 @@ describe("a Sandbox's start time", () => {
 
 describe("sandbox sync › transitions", () => {
   /** The transitions one sync of a fixture records, and the answer it gave. */
-  async function counted(name: string, edit?: (body: HookRequest<Sandbox>) => void) {
+  async function counted(name: string, edit?: (body: HookRequest<Sandbox>) => void, now = new Date(FIXTURE_NOW)) {
     const transitions: SandboxTransition[] = [];
     const metrics = { podStarted: () => undefined, transition: (transition: SandboxTransition) => transitions.push(transition) };
     const request = requestFrom(name, edit);
-    const response = await sandboxSync(request, { config: loadConfig({}), claimer: disabledClaimer, now: new Date(FIXTURE_NOW), metrics });
+    const response = await sandboxSync(request, { config: loadConfig({}), claimer: disabledClaimer, now, metrics });
     const events = transitions.map((t) =>
       t.kind === "Suspended" ? `suspended ${t.reason}` : t.kind === "Resumed" ? "resumed" : `ready ${t.path} after ${t.seconds}s${t.resumeSeconds === undefined ? "" : ` (resume ${t.resumeSeconds}s)`}`,
     );
@@ -224,7 +224,7 @@ describe("sandbox sync › transitions", () => {
     ["suspend-running", ["suspended Requested"]],
     ["idle-suspends", ["suspended Idle"]],
     ["resume-suspended", ["resumed"]],
-    ["resume-pod-ready", ["ready resume after 10s (resume 8s)"]],
+    ["resume-pod-ready", ["ready resume after 12s (resume 8s)"]],
     ["phase-pod-ready", ["ready cold after 120s"]],
     ["warm-claimed-pod-observed", ["ready warm after 120s"]],
   ];
@@ -240,10 +240,10 @@ describe("sandbox sync › transitions", () => {
     }
   });
 
-  it("transitions › each synced twice from the same parent (a stale cache) › the same key, so it is counted once", async () => {
+  it("transitions › each synced twice from the same parent (a stale cache), seconds apart › the same key, so it is counted once", async () => {
     for (const [fixture] of EACH) {
       const first = await counted(fixture);
-      const again = await counted(fixture);
+      const again = await counted(fixture, undefined, new Date(Date.parse(FIXTURE_NOW) + 5_000));
       assert.equal(first.keys.length, 1, fixture);
       assert.deepEqual(again.keys, first.keys, fixture);
     }
@@ -258,15 +258,48 @@ describe("sandbox sync › transitions", () => {
     assert.notEqual(later.keys[0], first.keys[0]);
   });
 
-  it("transitions › a start › keyed by its pod, with the Sandbox named and a message for its Event", async () => {
+  it("transitions › a start › keyed by its run, with the Sandbox named and a message for its Event", async () => {
     const { transitions, request } = await counted("warm-claimed-pod-observed");
     const [ready] = transitions;
     assert.ok(ready?.kind === "Ready");
     const pod = Object.values(request.children["Pod.v1"] ?? {})[0];
-    assert.equal(ready.key, `${request.parent.metadata.uid ?? ""}/ready/${pod?.metadata.uid ?? ""}`);
+    assert.equal(ready.key, `${request.parent.metadata.uid ?? ""}/ready/0`);
     assert.deepEqual(ready.sandbox, { namespace: request.parent.metadata.namespace, name: request.parent.metadata.name, uid: request.parent.metadata.uid });
     assert.equal(ready.pod, pod?.metadata.name);
     assert.match(ready.message, /^Running 120\.0s after it was created, on warm pod \S+ of WarmPool \S+\.$/);
+  });
+
+  it("transitions › a resumed run in the pod of the run before (not deleted yet) › a key of its own", async () => {
+    const first = await counted("phase-pod-ready");
+    const resumed = await counted("resume-pod-ready", (body) => {
+      // The pod of phase-pod-ready, still there.
+      const fixture = requestFrom("phase-pod-ready");
+      body.children = fixture.children;
+      body.parent.metadata.uid = fixture.parent.metadata.uid ?? "";
+    });
+    assert.deepEqual(resumed.events.map((e) => e.split(" ").slice(0, 2).join(" ")), ["ready resume"]);
+    assert.notEqual(resumed.keys[0], first.keys[0]);
+  });
+
+  it("transitions › the same start on another pod (a stale sync that missed the claim and claimed a second) › the same key", async () => {
+    const first = await counted("warm-claimed-pod-observed");
+    const other = await counted("warm-claimed-pod-observed", (body) => {
+      for (const pod of Object.values(body.children["Pod.v1"] ?? {})) (pod.metadata as { uid?: string }).uid = "another-pod-uid";
+    });
+    assert.equal(other.keys.length, 1);
+    assert.deepEqual(other.keys, first.keys);
+  });
+
+  it("transitions › a resume onto a warm pod made long before › timed from the resume and the claim, not from the pod's creation", async () => {
+    const { events } = await counted("resume-pod-ready", (body) => {
+      for (const pod of Object.values(body.children["Pod.v1"] ?? {})) {
+        const metadata = pod.metadata as { creationTimestamp?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+        metadata.creationTimestamp = "2026-11-29T09:00:00Z";
+        metadata.labels = { ...metadata.labels, component: "warmpod", pool: "python" };
+        metadata.annotations = { ...metadata.annotations, "llmsafespace.dev/claimed-at": "2026-11-29T11:59:50Z" };
+      }
+    });
+    assert.deepEqual(events, ["ready resume after 12s (resume 8s)"]);
   });
 
   it("transitions › a Ready pod whose start the status already records (a restart of the hooks, an upgrade) › no new start", async () => {

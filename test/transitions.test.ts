@@ -5,9 +5,10 @@
  */
 import assert from "node:assert/strict";
 import type { SandboxTransition } from "../hooks/sandbox-sync.js";
-import { eventName, transitionEvent } from "../src/server/kube-events.js";
+import { ApiException, type CoreV1Api, type CoreV1Event } from "@kubernetes/client-node";
+import { KubernetesEventStore, eventName, transitionEvent } from "../src/server/kube-events.js";
 import { createLogger } from "../src/server/log.js";
-import { SEEN_TTL_MS, createMetrics, exposition, type Metrics } from "../src/server/metrics.js";
+import { SEEN_TTL_MS, STARTING_TTL_MS, createMetrics, exposition, type Metrics } from "../src/server/metrics.js";
 import { RecentKeys, Transitions, type TransitionStore } from "../src/server/transitions.js";
 
 const NOW = new Date("2026-11-29T12:00:00Z");
@@ -133,6 +134,50 @@ describe("transitions", () => {
   });
 });
 
+/** The Events API of one namespace, as the API server keeps it; `loseAnswers` drops the answer of that many creates that did land. */
+class FakeEventsApi {
+  readonly events = new Map<string, CoreV1Event>();
+  loseAnswers = 0;
+
+  createNamespacedEvent({ body }: { namespace: string; body: CoreV1Event }): Promise<CoreV1Event> {
+    const name = body.metadata.name ?? "";
+    if (this.events.has(name)) return Promise.reject(new ApiException(409, "AlreadyExists", {}, {}));
+    this.events.set(name, body);
+    if (this.loseAnswers > 0) {
+      this.loseAnswers--;
+      return Promise.reject(new Error("socket hang up"));
+    }
+    return Promise.resolve(body);
+  }
+
+  readNamespacedEvent({ name }: { namespace: string; name: string }): Promise<CoreV1Event> {
+    const event = this.events.get(name);
+    return event === undefined ? Promise.reject(new ApiException(404, "NotFound", {}, {})) : Promise.resolve(event);
+  }
+}
+
+describe("transitions › Kubernetes Events", () => {
+  const storeOn = (api: FakeEventsApi, instance: string) => new KubernetesEventStore(api as unknown as CoreV1Api, instance);
+
+  it("events › a create that landed but whose answer was lost › the retry finds its own Event and counts it once", async () => {
+    const api = new FakeEventsApi();
+    api.loseAnswers = 1;
+    const metrics = createMetrics({ processMetrics: false });
+    const transitions = new Transitions({ metrics, clock: () => NOW, store: storeOn(api, "hooks-0-aaaa"), sleep: () => Promise.resolve() });
+    transitions.record(ready("k"));
+    await transitions.settled();
+    assert.equal(api.events.size, 1);
+    assert.equal(await readyCount(metrics), 1);
+  });
+
+  it("events › another server's Event, or this pod's before a restart › not counted again", async () => {
+    const api = new FakeEventsApi();
+    assert.equal(await storeOn(api, "hooks-0-aaaa").record(ready("k"), NOW), true);
+    assert.equal(await storeOn(api, "hooks-1-bbbb").record(ready("k"), NOW), false);
+    assert.equal(await storeOn(api, "hooks-0-cccc").record(ready("k"), NOW), false);
+  });
+});
+
 describe("per-replica gauges", () => {
   it("gauges › a pool this replica stops syncing › dropped after the TTL; one it syncs stays", async () => {
     let now = NOW.getTime();
@@ -161,7 +206,9 @@ describe("per-replica gauges", () => {
     const metrics = createMetrics({ processMetrics: false, clock: () => new Date(now) });
     metrics.starting.synced({ uid: "a", creationTimestamp: "2026-11-29T11:55:00Z" }, { phase: "Pending" });
     const resumed = { type: "Suspended", status: "False" as const, reason: "Resumed", message: "", lastTransitionTime: "2026-11-29T11:59:00Z" };
-    metrics.starting.synced({ uid: "b", creationTimestamp: "2026-11-29T10:00:00Z" }, { phase: "Creating", conditions: [resumed] });
+    metrics.starting.synced({ uid: "b", creationTimestamp: "2026-11-29T10:00:00Z" }, { phase: "Creating", startTime: "2026-11-29T10:01:00Z", runningSeconds: 60, conditions: [resumed] });
+    // It ran, and its pod went unready: not starting.
+    metrics.starting.synced({ uid: "c", creationTimestamp: "2026-11-26T10:00:00Z" }, { phase: "Creating", startTime: "2026-11-26T10:01:00Z" });
     let text = await exposition(metrics);
     assert.match(text, /^llmsafespace_sandboxes_starting 2$/m);
     assert.match(text, /^llmsafespace_sandbox_starting_oldest_seconds 300$/m);
@@ -169,7 +216,7 @@ describe("per-replica gauges", () => {
     text = await exposition(metrics);
     assert.match(text, /^llmsafespace_sandboxes_starting 1$/m);
     assert.match(text, /^llmsafespace_sandbox_starting_oldest_seconds 60$/m);
-    now += SEEN_TTL_MS + 1;
+    now += STARTING_TTL_MS + 1;
     text = await exposition(metrics);
     assert.match(text, /^llmsafespace_sandboxes_starting 0$/m);
     assert.match(text, /^llmsafespace_sandbox_starting_oldest_seconds 0$/m);

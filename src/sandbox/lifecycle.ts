@@ -7,7 +7,7 @@
 import type { Sandbox, SandboxStatus } from "../api/index.js";
 import { ConditionType, Reason, formatTime, type ObservedPod } from "../api/index.js";
 import { ANNOTATION_LAST_ACTIVITY } from "../children/index.js";
-import { startTimeOf } from "./sandbox.js";
+import { servingSince, startTimeOf } from "./sandbox.js";
 
 export type SuspendReason = typeof Reason.Requested | typeof Reason.Idle;
 
@@ -133,10 +133,11 @@ export function lifecycleOf(sandbox: Sandbox, pod: ObservedPod | undefined, now:
   if (idle !== undefined) running.idle = idle;
   // This sync records the run's start: its status has none yet (or a suspended one's ended run).
   running.runStarted = runStart !== undefined && carried === undefined;
-  // A resumed run's pod became Ready in this sync: how long the resume took.
-  const created = Date.parse(live?.metadata.creationTimestamp ?? "");
-  if (runStart !== undefined && running.runStarted && everSuspended && !Number.isNaN(created)) {
-    running.lastResumeSeconds = Math.max(0, (Date.parse(runStart) - created) / 1000);
+  // A resumed run's pod became Ready in this sync: how long the resume took, from when that pod
+  // began to serve (its creation, or a warm pod's claim).
+  const since = live === undefined ? Number.NaN : servingSince(live);
+  if (runStart !== undefined && running.runStarted && everSuspended && !Number.isNaN(since)) {
+    running.lastResumeSeconds = Math.max(0, (Date.parse(runStart) - since) / 1000);
     running.resumedReady = true;
   }
   return running;

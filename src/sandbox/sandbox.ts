@@ -192,6 +192,17 @@ export function startTimeOf(carried: string | undefined, pod: ObservedPod | unde
   return formatTime(new Date(started));
 }
 
+/**
+ * When a pod began to serve its Sandbox, in ms (NaN if unknown): its creation, or for a warm pod
+ * its claim (it was created long before, for its pool).
+ */
+export function servingSince(pod: ObservedPod): number {
+  const created = Date.parse(pod.metadata.creationTimestamp ?? "");
+  if (warmPoolOf(pod) === undefined) return created;
+  const claimed = Date.parse(pod.metadata.annotations?.[ANNOTATION_CLAIMED_AT] ?? "");
+  return Number.isNaN(claimed) ? created : Math.max(claimed, Number.isNaN(created) ? claimed : created);
+}
+
 /** Seconds of lifetime left; zero or less once the timeout has passed. */
 export function secondsLeft(startTime: string | undefined, timeoutSeconds: number, now: Date): number | undefined {
   if (startTime === undefined) return undefined;

@@ -23,7 +23,10 @@ const ACTIONS: Record<SandboxTransition["kind"], string> = { Suspended: "Suspend
 export class KubernetesEventStore implements TransitionStore {
   constructor(
     private readonly api: CoreV1Api,
-    /** This replica's name (its pod's), in the Event's `reportingInstance`. */
+    /**
+     * This server's name in the Event's `reportingInstance`: its pod's, and one of its own
+     * (a restarted container keeps the pod's name but must not take its Events for its own).
+     */
     private readonly instance: string,
   ) {}
 
@@ -32,14 +35,16 @@ export class KubernetesEventStore implements TransitionStore {
   }
 
   async record(transition: SandboxTransition, now: Date): Promise<boolean> {
+    const { namespace } = transition.sandbox;
     try {
-      await this.api.createNamespacedEvent({ namespace: transition.sandbox.namespace, body: transitionEvent(transition, now, this.instance) });
+      await this.api.createNamespacedEvent({ namespace, body: transitionEvent(transition, now, this.instance) });
       return true;
     } catch (error) {
-      // Another replica, or this one before a restart, recorded it first.
-      if (error instanceof ApiException && error.code === 409) return false;
-      throw error;
+      if (!(error instanceof ApiException && error.code === 409)) throw error;
     }
+    // It exists: another replica's, or this one's from an earlier try whose answer was lost.
+    const existing = await this.api.readNamespacedEvent({ namespace, name: eventName(transition) });
+    return existing.reportingInstance === this.instance;
   }
 }
 

@@ -3,6 +3,7 @@
  * drain on SIGTERM. Everything that decides anything lives elsewhere.
  */
 import { readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
@@ -42,8 +43,8 @@ async function kubernetes(config: Config, logger: Logger, metrics: Metrics): Pro
       logger,
       observer: metricsObserver(metrics),
     }),
-    // In a pod the hostname is the pod's name: which replica recorded an Event.
-    events: KubernetesEventStore.fromKubeConfig(kubeConfig, hostname()),
+    // In a pod the hostname is the pod's name: which replica recorded an Event; and which run of it.
+    events: KubernetesEventStore.fromKubeConfig(kubeConfig, `${hostname()}-${randomBytes(4).toString("hex")}`),
   };
 }
 

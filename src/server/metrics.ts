@@ -35,7 +35,7 @@ export interface Metrics {
   claimSteps: Histogram<"step">;
   /** Sandboxes short of Running, as this replica's last sync of each saw it. */
   starting: StartingSandboxes;
-  /** Creation of a Sandbox (or of its resumed pod) → the first sync that sees its pod Ready, by path. */
+  /** Creation (or resume) of a Sandbox → the first sync that sees its pod Ready, by path. */
   readySeconds: Histogram<"path" | "runtime" | "security_level">;
 }
 
@@ -68,7 +68,7 @@ export function createMetrics(options: { processMetrics?: boolean; clock?: () =>
     pools: new PoolGauges(registry, clock),
     claimSteps: new Histogram({
       name: `${METRIC_PREFIX}warm_pod_claim_step_duration_seconds`,
-      help: "Time of each Kubernetes API call of a warm-pod claim, by step (own_claim, list, patch).",
+      help: "Time a warm-pod claim waited on each Kubernetes API call, by step (own_claim, list, patch); a listing that concurrent claims share counts for each.",
       labelNames: ["step"],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
       registers: [registry],
@@ -99,7 +99,7 @@ export function createMetrics(options: { processMetrics?: boolean; clock?: () =>
     }),
     readySeconds: new Histogram({
       name: `${METRIC_PREFIX}sandbox_ready_seconds`,
-      help: "Time from a Sandbox's creation (for a resume, its new pod's) to the first sync that saw its pod Ready, by path (warm, cold, resume). Counted once per start across replicas.",
+      help: "Time from a Sandbox's creation (or its resume) to the first sync that saw its pod Ready, by path (warm, cold, resume). Counted once per start across replicas.",
       labelNames: ["path", "runtime", "security_level"],
       buckets: [0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300],
       registers: [registry],
@@ -257,10 +257,18 @@ export class PoolGauges {
 const STARTING_PHASES: ReadonlySet<string> = new Set(["Pending", "Creating"]);
 
 /**
+ * How long a replica keeps a starting Sandbox it no longer syncs: a starting Sandbox is synced
+ * at every change of its pod and at least every 60 s, so past this another replica has it.
+ */
+export const STARTING_TTL_MS = 90_000;
+
+/**
  * `llmsafespace_sandboxes_starting` and `llmsafespace_sandbox_starting_oldest_seconds`: the
- * Sandboxes whose last sync on this replica left them Pending or Creating, and how long the
- * oldest of them has been starting (since its creation, or since its resume). Forgotten when a
- * sync sees them further along, at their finalize, or after {@link SEEN_TTL_MS} without a sync.
+ * Sandboxes whose last sync on this replica left them on their way to their first Running since
+ * their creation or resume (Pending or Creating, no run recorded yet), and how long the oldest
+ * of them has been on its way. A Sandbox that ran and whose pod went unready is not starting.
+ * Forgotten when a sync sees them further along, at their finalize, or after
+ * {@link STARTING_TTL_MS} without a sync here.
  */
 export class StartingSandboxes {
   private readonly sandboxes = new Map<string, { since: number; seenAt: number }>();
@@ -271,7 +279,7 @@ export class StartingSandboxes {
   ) {
     const count: Gauge = new Gauge({
       name: `${METRIC_PREFIX}sandboxes_starting`,
-      help: "Sandboxes this replica last saw Pending or Creating.",
+      help: "Sandboxes this replica last saw on their way to Running since their creation or resume (Pending or Creating, not yet run).",
       registers: [registry],
       collect: () => {
         this.expire();
@@ -280,7 +288,7 @@ export class StartingSandboxes {
     });
     const oldest: Gauge = new Gauge({
       name: `${METRIC_PREFIX}sandbox_starting_oldest_seconds`,
-      help: "How long the oldest Sandbox this replica last saw Pending or Creating has been starting (since its creation or resume); 0 when none.",
+      help: "How long the oldest Sandbox this replica last saw on its way to Running has been starting, since its creation or resume; 0 when none.",
       registers: [registry],
       collect: () => {
         this.expire();
@@ -294,7 +302,9 @@ export class StartingSandboxes {
   /** A sync's answer for a Sandbox: starting or not. */
   synced(sandbox: { uid: string; creationTimestamp?: string }, status: SandboxStatus): void {
     const now = this.clock();
-    if (status.phase === undefined || !STARTING_PHASES.has(status.phase)) {
+    // No run recorded: never Running yet, or not since its resume (its earlier runs are counted).
+    const notRun = status.startTime === undefined || (status.runningSeconds !== undefined && status.runningSince === undefined);
+    if (status.phase === undefined || !STARTING_PHASES.has(status.phase) || !notRun) {
       this.sandboxes.delete(sandbox.uid);
       return;
     }
@@ -308,7 +318,7 @@ export class StartingSandboxes {
 
   private expire(): void {
     const now = this.clock().getTime();
-    for (const [uid, { seenAt }] of this.sandboxes) if (now - seenAt > SEEN_TTL_MS) this.sandboxes.delete(uid);
+    for (const [uid, { seenAt }] of this.sandboxes) if (now - seenAt > STARTING_TTL_MS) this.sandboxes.delete(uid);
   }
 }
 

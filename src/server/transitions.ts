@@ -6,8 +6,8 @@
  * recorded as a Kubernetes Event whose name comes from the key, and only the server whose create
  * succeeded counts it. Without a cluster, this server's memory of recent keys stands in.
  *
- * The hooks stay pure: the sync hook only names transitions. The Events are written after the
- * answer, so a Sandbox never waits for them.
+ * The hooks stay pure: the sync hook only names transitions. The Events are written in the
+ * background, so no answer waits for them.
  */
 import type { SandboxTransition } from "../../hooks/sandbox-sync.js";
 import type { Logger } from "./log.js";
@@ -69,9 +69,14 @@ export class Transitions {
 
   /** Records and counts the transition in the background; {@link settled} waits for it. */
   record(transition: SandboxTransition): void {
-    if (this.seen.has(transition.key) || this.pending.has(transition.key)) return;
-    const recording = this.recordOnce(transition).finally(() => this.pending.delete(transition.key));
-    this.pending.set(transition.key, recording);
+    const { key } = transition;
+    if (this.seen.has(key) || this.pending.has(key)) return;
+    const recording = this.recordOnce(transition)
+      .catch((error: unknown) => {
+        this.options.logger?.error({ key, err: error }, "Failed to count a Sandbox transition");
+      })
+      .finally(() => this.pending.delete(key));
+    this.pending.set(key, recording);
   }
 
   /** Resolves once every recording started so far has ended (a drain waits for this). */
