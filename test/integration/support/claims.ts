@@ -55,6 +55,8 @@ export interface SyncAnswer {
 }
 
 let validators: RequestValidators | undefined;
+/** Hook servers made so far. */
+let servers = 0;
 
 /** A hook server instance of its own, with its own API client, as a second replica would be. */
 export function hookServer(options: { kubeconfig?: string; deadlineMs?: number } = {}): { app: RequestListener; metrics: Metrics; transitions: Transitions } {
@@ -68,7 +70,9 @@ export function hookServer(options: { kubeconfig?: string; deadlineMs?: number }
   });
   const clock = () => new Date();
   const logger = createLogger("silent");
-  const transitions = new Transitions({ metrics, clock, logger, store: KubernetesEventStore.fromKubeConfig(kubeConfig, "test-hooks") });
+  // Each server its own reportingInstance, as each hook process has (its pod's name and a suffix of its own).
+  const instance = `test-hooks-${++servers}`;
+  const transitions = new Transitions({ metrics, clock, logger, store: KubernetesEventStore.fromKubeConfig(kubeConfig, instance) });
   const app = createApp({
     config: loadConfig({}),
     validators,
