@@ -204,15 +204,15 @@ describe("per-replica gauges", () => {
   it("gauges › Sandboxes starting › counted, the oldest aged from creation or resume, forgotten once Running", async () => {
     let now = NOW.getTime();
     const metrics = createMetrics({ processMetrics: false, clock: () => new Date(now) });
-    metrics.starting.synced({ uid: "a", creationTimestamp: "2026-11-29T11:55:00Z" }, { phase: "Pending" });
+    metrics.starting.synced("a", "2026-11-29T11:55:00Z", { phase: "Pending" });
     const resumed = { type: "Suspended", status: "False" as const, reason: "Resumed", message: "", lastTransitionTime: "2026-11-29T11:59:00Z" };
-    metrics.starting.synced({ uid: "b", creationTimestamp: "2026-11-29T10:00:00Z" }, { phase: "Creating", startTime: "2026-11-29T10:01:00Z", runningSeconds: 60, conditions: [resumed] });
+    metrics.starting.synced("b", "2026-11-29T10:00:00Z", { phase: "Creating", startTime: "2026-11-29T10:01:00Z", runningSeconds: 60, conditions: [resumed] });
     // It ran, and its pod went unready: not starting.
-    metrics.starting.synced({ uid: "c", creationTimestamp: "2026-11-26T10:00:00Z" }, { phase: "Creating", startTime: "2026-11-26T10:01:00Z" });
+    metrics.starting.synced("c", "2026-11-26T10:00:00Z", { phase: "Creating", startTime: "2026-11-26T10:01:00Z" });
     let text = await exposition(metrics);
     assert.match(text, /^llmsafespace_sandboxes_starting 2$/m);
     assert.match(text, /^llmsafespace_sandbox_starting_oldest_seconds 300$/m);
-    metrics.starting.synced({ uid: "a" }, { phase: "Running" });
+    metrics.starting.synced("a", undefined, { phase: "Running" });
     text = await exposition(metrics);
     assert.match(text, /^llmsafespace_sandboxes_starting 1$/m);
     assert.match(text, /^llmsafespace_sandbox_starting_oldest_seconds 60$/m);

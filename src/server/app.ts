@@ -90,8 +90,7 @@ function hooks(deps: AppDeps): Record<HookName, Hook> {
       const request = body as HookRequest<Sandbox>;
       const { related, problems } = validators.checkRelated(request.related);
       const response = await sandboxSync({ ...request, related }, { config, claimer, now, relatedProblems: problems, metrics: syncMetrics });
-      const { uid = "", creationTimestamp } = request.parent.metadata;
-      deps.metrics.starting.synced({ uid, ...(creationTimestamp !== undefined ? { creationTimestamp } : {}) }, response.status);
+      deps.metrics.starting.synced(request.parent.metadata.uid ?? "", request.parent.metadata.creationTimestamp, response.status);
       return response;
     },
     "sandbox/finalize": async (body, now) => {

@@ -271,7 +271,7 @@ export const STARTING_TTL_MS = 90_000;
  * {@link STARTING_TTL_MS} without a sync here.
  */
 export class StartingSandboxes {
-  private readonly sandboxes = new Map<string, { since: number; seenAt: number }>();
+  private readonly sandboxes = new Map<string, { from: string | undefined; seenFirst: number; seenAt: number }>();
 
   constructor(
     registry: Registry,
@@ -293,23 +293,30 @@ export class StartingSandboxes {
       collect: () => {
         this.expire();
         let since = Infinity;
-        for (const sandbox of this.sandboxes.values()) since = Math.min(since, sandbox.since);
+        for (const sandbox of this.sandboxes.values()) {
+          // Unknown (no creationTimestamp): from when this replica first saw it starting.
+          const from = Date.parse(sandbox.from ?? "");
+          since = Math.min(since, Number.isNaN(from) ? sandbox.seenFirst : from);
+        }
         oldest.set(since === Infinity ? 0 : Math.max(0, (this.clock().getTime() - since) / 1000));
       },
     });
   }
 
-  /** A sync's answer for a Sandbox: starting or not. */
-  synced(sandbox: { uid: string; creationTimestamp?: string }, status: SandboxStatus): void {
-    const now = this.clock();
+  /**
+   * A sync's answer for a Sandbox: starting or not. On every Sandbox sync, so it only keeps the
+   * times as they are; they are read at a scrape.
+   */
+  synced(uid: string, creationTimestamp: string | undefined, status: SandboxStatus): void {
     // No run recorded: never Running yet, or not since its resume (its earlier runs are counted).
     const notRun = status.startTime === undefined || (status.runningSeconds !== undefined && status.runningSince === undefined);
     if (status.phase === undefined || !STARTING_PHASES.has(status.phase) || !notRun) {
-      this.sandboxes.delete(sandbox.uid);
+      this.sandboxes.delete(uid);
       return;
     }
-    const since = Date.parse(resumedAt(status.conditions) ?? sandbox.creationTimestamp ?? "");
-    this.sandboxes.set(sandbox.uid, { since: Number.isNaN(since) ? now.getTime() : since, seenAt: now.getTime() });
+    const seenAt = this.clock().getTime();
+    const before = this.sandboxes.get(uid);
+    this.sandboxes.set(uid, { from: resumedAt(status.conditions) ?? creationTimestamp, seenFirst: before?.seenFirst ?? seenAt, seenAt });
   }
 
   forget(uid: string): void {
