@@ -93,7 +93,7 @@ export function createMetrics(options: { processMetrics?: boolean; clock?: () =>
     }),
     resumeDuration: new Histogram({
       name: `${METRIC_PREFIX}sandbox_resume_seconds`,
-      help: "Time from the creation of a resumed Sandbox's pod to its Ready.",
+      help: "Time from the creation of a resumed Sandbox's pod (a warm pod's claim) to its Ready.",
       buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
       registers: [registry],
     }),
