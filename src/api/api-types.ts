@@ -135,7 +135,7 @@ export interface SandboxStatus {
   runningSeconds?: number;
   /** What `spec.suspend` was when the Sandbox went idle and suspended itself; it stays suspended until that changes. */
   specSuspendAtIdle?: "Unset" | "False";
-  /** Seconds from the creation of the last resumed pod to its Ready. */
+  /** Seconds from the creation of the last resumed pod (a warm pod's claim) to its Ready. */
   lastResumeSeconds?: number;
   /** When the Sandbox goes idle without further activity. */
   idleDeadline?: string;
