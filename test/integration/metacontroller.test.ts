@@ -1,8 +1,9 @@
 /**
  * What a cluster operator applies — `kubectl apply -k metacontroller/` (alone, with each optional
- * component, and the README's own-token layout) and the files in examples/ — against the real API
- * server, with Metacontroller's own published CRDs (shared/reference) installed, so a
- * CompositeController is checked against the schema of the Metacontroller release we target.
+ * component, with monitoring/, and the README's own-token layout) and the files in examples/ —
+ * against the real API server, with Metacontroller's own published CRDs (shared/reference) and
+ * prometheus-operator's installed, so a CompositeController, a PrometheusRule and a
+ * ServiceMonitor are checked against the schemas of the releases we target.
  * The examples' Sandboxes and WarmPool also go through the in-process hooks, and every child they
  * answer with must be admitted too.
  */
@@ -25,6 +26,13 @@ import { describeStatus, type KubeObjectLike, type KubeResponse } from "./suppor
 import { cluster, installCrdsFrom } from "./setup.js";
 
 const METACONTROLLER_VERSION = "v4.17.2";
+/**
+ * prometheus-operator's CRDs (PrometheusRule, ServiceMonitor) for monitoring/: from its module on
+ * the Go module proxy, which carries them in example/prometheus-operator-crd/. v0.85.0 is the
+ * newest version of the root module the proxy serves here.
+ */
+const PROMETHEUS_OPERATOR = "github.com/prometheus-operator/prometheus-operator@v0.85.0";
+const MONITORING = join(REPO, "monitoring");
 const REFERENCE = join(REPO, "..", "shared", "reference", `metacontroller-${METACONTROLLER_VERSION}`);
 const COMPONENTS = join(MANIFESTS, "components");
 
@@ -73,6 +81,20 @@ const BUILDS: Build[] = [
   },
   { name: "metacontroller/ + both components", components: ["bearer-auth", "cilium"] },
   {
+    name: "metacontroller/ + monitoring/",
+    components: [MONITORING],
+    check: (objects) => {
+      const kinds = (kind: string) => objects.filter((o) => o.kind === kind).map((o) => o.metadata.name);
+      assert.deepEqual(kinds("PrometheusRule"), ["llmsafespace-hooks"]);
+      assert.deepEqual(kinds("ServiceMonitor"), ["llmsafespace-hooks"]);
+      assert.ok(kinds("NetworkPolicy").includes("llmsafespace-hooks-prometheus"), kinds("NetworkPolicy").join(", "));
+      const dashboard = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "llmsafespace-hooks-dashboard");
+      assert.ok(dashboard !== undefined, "the dashboard's ConfigMap");
+      assert.equal(dashboard.metadata.labels?.grafana_dashboard, "1");
+      assert.doesNotThrow(() => JSON.parse(Object.values(dashboard.data as Record<string, string>)[0] ?? ""));
+    },
+  },
+  {
     name: "the README's own-token layout",
     components: ["bearer-auth", "token"],
     own: {
@@ -113,7 +135,10 @@ function kustomize(kubectl: string, build: Build): ManifestObject[] {
   try {
     // kustomize wants relative paths; `own` components live in the temporary folder itself.
     const path = (target: string) => relative(dir, target);
-    const components = build.components.map((name) => (build.own?.[`${name}/kustomization.yaml`] !== undefined ? name : path(join(COMPONENTS, name))));
+    // A component is one of metacontroller/components, one of the user's own, or a folder by its path.
+    const components = build.components.map((name) =>
+      build.own?.[`${name}/kustomization.yaml`] !== undefined ? name : path(name.startsWith("/") ? name : join(COMPONENTS, name)),
+    );
     const kustomization = [
       "apiVersion: kustomize.config.k8s.io/v1beta1",
       "kind: Kustomization",
@@ -135,6 +160,15 @@ function kustomize(kubectl: string, build: Build): ManifestObject[] {
   }
 }
 
+/** The folder of prometheus-operator's CRDs, from the Go module cache (downloaded once through the proxy). */
+function prometheusOperatorCrds(): string {
+  const result = spawnSync("go", ["mod", "download", "-json", PROMETHEUS_OPERATOR], { encoding: "utf8", cwd: tmpdir(), timeout: 240_000 });
+  assert.equal(result.status, 0, `go mod download ${PROMETHEUS_OPERATOR} failed:\n${result.stdout}${result.stderr}`);
+  const { Dir: dir } = JSON.parse(result.stdout) as { Dir?: string };
+  assert.ok(dir !== undefined, result.stdout);
+  return join(dir, "example", "prometheus-operator-crd");
+}
+
 function assertAdmitted(object: KubeObjectLike, response: KubeResponse): void {
   const name = `${object.kind} ${object.metadata.namespace ?? ""}/${object.metadata.name}`;
   assert.ok(response.status === 200 || response.status === 201, `${name}: ${describeStatus(response)}`);
@@ -149,8 +183,9 @@ describe("Metacontroller manifests on a real API server", function () {
       console.log(`      (skipped: Metacontroller's CRDs are not at ${REFERENCE}; they come with shared/reference)`);
       this.skip();
     }
-    this.timeout(120_000);
+    this.timeout(300_000);
     await installCrdsFrom(cluster(), REFERENCE, (file) => file.includes("crds"));
+    await installCrdsFrom(cluster(), prometheusOperatorCrds(), (file) => /_(prometheusrules|servicemonitors)\.yaml$/.test(file));
     // Namespaced objects are dry-run into namespaces that exist: ours as namespace.yaml makes it
     // (Pod Security restricted, enforce and warn), and Metacontroller's own.
     for (const namespace of [...yamlObjects(join(MANIFESTS, "namespace.yaml")), ...yamlObjects(join(REFERENCE, "metacontroller-namespace.yaml"))]) {

@@ -43,6 +43,8 @@ const RESOURCES: Record<string, string> = {
   RuntimeEnvironment: "runtimeenvironments",
   SandboxProfile: "sandboxprofiles",
   CompositeController: "compositecontrollers",
+  PrometheusRule: "prometheusrules",
+  ServiceMonitor: "servicemonitors",
   DecoratorController: "decoratorcontrollers",
   Deployment: "deployments",
   PodDisruptionBudget: "poddisruptionbudgets",
