@@ -38,6 +38,7 @@ import {
   lifecycleOf,
   previousCondition,
   readyCondition,
+  resumedAt,
   servingPod,
   warmPoolOf,
   warmRequest,
@@ -287,7 +288,7 @@ function transitionsOf(sandbox: Sandbox, lifecycle: Lifecycle, serving: Observed
     const resumed = lifecycle.everSuspended;
     const pool = warmPoolOf(serving);
     // From the Sandbox's creation, or from its resume: this sync, or when its status said so.
-    const from = !resumed ? Date.parse(creationTimestamp ?? "") : lifecycle.wasSuspended ? now.getTime() : resumedAt(sandbox);
+    const from = !resumed ? Date.parse(creationTimestamp ?? "") : lifecycle.wasSuspended ? now.getTime() : Date.parse(resumedAt(sandbox.status) ?? "");
     const seconds = Number.isNaN(from) ? 0 : Math.max(0, now.getTime() - from) / 1000;
     const pod = serving.metadata.name;
     const message = resumed
@@ -307,12 +308,6 @@ function transitionsOf(sandbox: Sandbox, lifecycle: Lifecycle, serving: Observed
     });
   }
   return transitions;
-}
-
-/** When a resumed Sandbox was resumed, in ms: its Suspended condition's turn to False (NaN if none). */
-function resumedAt(sandbox: Sandbox): number {
-  const suspended = sandbox.status?.conditions?.find((c) => c.type === ConditionType.Suspended);
-  return suspended?.status === "False" ? Date.parse(suspended.lastTransitionTime) : Number.NaN;
 }
 
 function suspendedCondition(sandbox: Sandbox, lifecycle: Lifecycle): ConditionInput | undefined {

@@ -185,11 +185,14 @@ export function startTimeOf(carried: string | undefined, pod: ObservedPod | unde
   if (pod === undefined || !isPodReady(pod)) return undefined;
   const ready = Date.parse(podReadyCondition(pod)?.lastTransitionTime ?? "");
   let started = Number.isNaN(ready) ? now.getTime() : ready;
-  if (warmPoolOf(pod) !== undefined) {
-    const claimed = Date.parse(pod.metadata.annotations?.[ANNOTATION_CLAIMED_AT] ?? "");
-    if (!Number.isNaN(claimed)) started = Math.max(started, Math.min(claimed, now.getTime()));
-  }
+  const claimed = claimedAt(pod);
+  if (!Number.isNaN(claimed)) started = Math.max(started, Math.min(claimed, now.getTime()));
   return formatTime(new Date(started));
+}
+
+/** When a warm pod was claimed, in ms; NaN for a pod that is no warm pod or does not say. */
+function claimedAt(pod: ObservedPod): number {
+  return warmPoolOf(pod) === undefined ? Number.NaN : Date.parse(pod.metadata.annotations?.[ANNOTATION_CLAIMED_AT] ?? "");
 }
 
 /**
@@ -198,9 +201,14 @@ export function startTimeOf(carried: string | undefined, pod: ObservedPod | unde
  */
 export function servingSince(pod: ObservedPod): number {
   const created = Date.parse(pod.metadata.creationTimestamp ?? "");
-  if (warmPoolOf(pod) === undefined) return created;
-  const claimed = Date.parse(pod.metadata.annotations?.[ANNOTATION_CLAIMED_AT] ?? "");
+  const claimed = claimedAt(pod);
   return Number.isNaN(claimed) ? created : Math.max(claimed, Number.isNaN(created) ? claimed : created);
+}
+
+/** When a resumed Sandbox was resumed: its Suspended condition's turn to False, as its status says. */
+export function resumedAt(status: SandboxStatus | undefined): string | undefined {
+  const suspended = status?.conditions?.find((c) => c.type === ConditionType.Suspended);
+  return suspended?.status === "False" ? suspended.lastTransitionTime : undefined;
 }
 
 /** Seconds of lifetime left; zero or less once the timeout has passed. */

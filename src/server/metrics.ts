@@ -1,6 +1,7 @@
 /** Prometheus metrics on a registry of the server's own (no global state shared between apps). */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { Condition, SandboxStatus } from "../api/index.js";
+import type { SandboxStatus } from "../api/index.js";
+import { resumedAt } from "../sandbox/index.js";
 import type { ClaimObserver, ClaimStep } from "../warm-pool/index.js";
 
 /** Upper bounds of the hook duration histogram, in seconds. */
@@ -316,7 +317,7 @@ export class StartingSandboxes {
     }
     const seenAt = this.clock().getTime();
     const before = this.sandboxes.get(uid);
-    this.sandboxes.set(uid, { from: resumedAt(status.conditions) ?? creationTimestamp, seenFirst: before?.seenFirst ?? seenAt, seenAt });
+    this.sandboxes.set(uid, { from: resumedAt(status) ?? creationTimestamp, seenFirst: before?.seenFirst ?? seenAt, seenAt });
   }
 
   forget(uid: string): void {
@@ -327,12 +328,6 @@ export class StartingSandboxes {
     const now = this.clock().getTime();
     for (const [uid, { seenAt }] of this.sandboxes) if (now - seenAt > STARTING_TTL_MS) this.sandboxes.delete(uid);
   }
-}
-
-/** When a resumed Sandbox resumed: its Suspended condition's flip to False. */
-function resumedAt(conditions: readonly Condition[] | undefined): string | undefined {
-  const suspended = conditions?.find((c) => c.type === "Suspended");
-  return suspended?.status === "False" ? suspended.lastTransitionTime : undefined;
 }
 
 /** Claims counted and timed on the server's metrics. */
