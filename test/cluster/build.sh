@@ -20,24 +20,12 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+# say, die, parse_build_args, module_version, cache_dir, reuse_or_lock, tmp_files.
+source "$here/../support/go-build-cache.sh"
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "build.sh: $*"; exit 1; }
-
-rebuild="${LLMSAFESPACE_CLUSTER_REBUILD:-0}"
-for arg in "$@"; do
-  case "$arg" in
-    --rebuild) rebuild=1 ;;
-    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
-    *) die "unknown argument: $arg (only --rebuild is accepted)" ;;
-  esac
-done
+parse_build_args LLMSAFESPACE_CLUSTER_REBUILD "$@"
 
 # The versions come from the wrapper go.mod files so they cannot drift apart.
-# `require <module> <version>` on one line, as written in those files.
-module_version() { # <go.mod> <module path>
-  awk -v m="$2" '$1 == "require" && $2 == m { print $3; exit }' "$1"
-}
 k8s_version="$(module_version "$here/kube-apiserver/go.mod" k8s.io/kubernetes)"
 etcd_version="$(module_version "$here/etcd/go.mod" go.etcd.io/etcd/server/v3)"
 [[ "$k8s_version" =~ ^v1\.([0-9]+)\.([0-9]+)$ ]] ||
@@ -52,10 +40,7 @@ bad="$(awk -v want="$staging_version" '$1 ~ /^k8s\.io\// && $2 == "=>" && $4 != 
 [ -z "$bad" ] || die "kube-apiserver/go.mod replaces staging modules with versions other than ${staging_version}:
 ${bad}"
 
-cache_root="${LLMSAFESPACE_CLUSTER_CACHE:-${HOME:?HOME is not set}/.cache/llmsafespace/cluster}"
-mkdir -p "$cache_root"
-cache_root="$(cd "$cache_root" && pwd -P)"
-out="$cache_root/${k8s_version}-etcd-${etcd_version}"
+out="$(cache_dir LLMSAFESPACE_CLUSTER_CACHE cluster)/${k8s_version}-etcd-${etcd_version}"
 mkdir -p "$out"
 
 # `<binary> <args…>` prints the pinned version on a line of its own. The output
@@ -76,37 +61,7 @@ controller_manager_ok() { reports_version "Kubernetes ${k8s_version}" "$out/kube
 binaries_ok() { apiserver_ok && etcd_ok && kubectl_ok && controller_manager_ok; }
 cached="kube-apiserver ${k8s_version}, kube-controller-manager ${k8s_version}, kubectl ${k8s_version} and etcd ${etcd_version}"
 
-if [ "$rebuild" != 1 ] && binaries_ok; then
-  say "using cached ${cached} in $out"
-  printf '%s\n' "$out"
-  exit 0
-fi
-
-command -v go >/dev/null 2>&1 ||
-  die "'go' is not on PATH. Install Go 1.26 or newer (https://go.dev/dl/) to build ${cached}, or put already-built binaries in $out"
-
-# One build at a time per cache directory when flock(1) is available (Linux);
-# a second caller waits, then finds the binaries built.
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$out/.lock"
-  if ! flock -n 9; then
-    say "another build.sh is building into $out; waiting for it…"
-    flock 9
-  fi
-  if [ "$rebuild" != 1 ] && binaries_ok; then
-    say "using cached ${cached} in $out"
-    printf '%s\n' "$out"
-    exit 0
-  fi
-fi
-
-# Build to a temporary name in the same directory and rename at the end, so an
-# interrupted build never leaves a partial file under the final name.
-tmp_files=()
-cleanup() { [ "${#tmp_files[@]}" -eq 0 ] || rm -f "${tmp_files[@]}"; }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+reuse_or_lock binaries_ok "$cached" "Go 1.26"
 
 build() { # <name> <module dir> <package> <ldflags>
   local name="$1" dir="$2" pkg="$3" ldflags="$4"

@@ -19,24 +19,12 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+# say, die, parse_build_args, module_version, cache_dir, reuse_or_lock, tmp_files.
+source "$here/../support/go-build-cache.sh"
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "build.sh: $*"; exit 1; }
-
-rebuild="${LLMSAFESPACE_PROMTOOL_REBUILD:-0}"
-for arg in "$@"; do
-  case "$arg" in
-    --rebuild) rebuild=1 ;;
-    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
-    *) die "unknown argument: $arg (only --rebuild is accepted)" ;;
-  esac
-done
+parse_build_args LLMSAFESPACE_PROMTOOL_REBUILD "$@"
 
 # The version comes from the wrapper go.mod so it cannot drift from it.
-# `require <module> <version>` on one line, as written in that file.
-module_version() { # <go.mod> <module path>
-  awk -v m="$2" '$1 == "require" && $2 == m { print $3; exit }' "$1"
-}
 module="github.com/prometheus/prometheus"
 module_v="$(module_version "$here/go.mod" "$module")"
 # Prometheus 3.Y.Z is published as the Go module version v0.3YY.Z (3.16.0 is
@@ -45,10 +33,7 @@ module_v="$(module_version "$here/go.mod" "$module")"
   die "cannot read the ${module} version from go.mod (got '${module_v}', expected v0.3YY.Z)"
 prom_version="3.$((10#${BASH_REMATCH[1]})).${BASH_REMATCH[2]}"
 
-cache_root="${LLMSAFESPACE_PROMTOOL_CACHE:-${HOME:?HOME is not set}/.cache/llmsafespace/promtool}"
-mkdir -p "$cache_root"
-cache_root="$(cd "$cache_root" && pwd -P)"
-out="$cache_root/${module_v}"
+out="$(cache_dir LLMSAFESPACE_PROMTOOL_CACHE promtool)/${module_v}"
 mkdir -p "$out"
 
 # `promtool --version` prints "promtool, version 3.16.0 (branch: …, revision: …)"
@@ -64,37 +49,10 @@ reports_version() { # <binary>
 promtool_ok() { reports_version "$out/promtool"; }
 cached="promtool ${prom_version} (${module} ${module_v})"
 
-if [ "$rebuild" != 1 ] && promtool_ok; then
-  say "using cached ${cached} in $out"
-  printf '%s\n' "$out"
-  exit 0
-fi
+reuse_or_lock promtool_ok "$cached" "Go 1.26.7"
 
-command -v go >/dev/null 2>&1 ||
-  die "'go' is not on PATH. Install Go 1.26.7 or newer (https://go.dev/dl/) to build ${cached}, or put an already-built promtool in $out"
-
-# One build at a time per cache directory when flock(1) is available (Linux);
-# a second caller waits, then finds the binary built.
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$out/.lock"
-  if ! flock -n 9; then
-    say "another build.sh is building into $out; waiting for it…"
-    flock 9
-  fi
-  if [ "$rebuild" != 1 ] && promtool_ok; then
-    say "using cached ${cached} in $out"
-    printf '%s\n' "$out"
-    exit 0
-  fi
-fi
-
-# Build to a temporary name in the same directory and rename at the end, so an
-# interrupted build never leaves a partial file under the final name.
 tmp="$out/.promtool.tmp.$$"
-cleanup() { rm -f "$tmp"; }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+tmp_files+=("$tmp")
 
 say "using $(go version)"
 
