@@ -3,7 +3,8 @@
  * with no HTTP, against reading and writing the same JSON.
  *
  * `npm run bench` compares two servers; this takes the server away. For each Sandbox case it
- * times, in one process and in alternating rounds, two loops over the case's request text:
+ * times, in one process, on the build `npm run bench` measures (bench/.build, by tsc), and in
+ * alternating rounds, two loops over the case's request text:
  *
  * - **json**: `JSON.parse` the request and `JSON.stringify` the hook's answer (parsed once before);
  * - **hook**: `JSON.parse` the request, validate it and run the hook through the server's own
@@ -16,14 +17,11 @@
  *   npm run bench:hook-cost                    every Sandbox case, 5 rounds of 20,000 calls
  *   npm run bench:hook-cost -- --rounds 9 --calls 50000
  */
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { hookRunner } from "../src/server/app.js";
-import { loadConfig } from "../src/server/config.js";
-import { createLogger } from "../src/server/log.js";
-import { createMetrics } from "../src/server/metrics.js";
-import { RequestValidators } from "../src/server/validation.js";
-import { disabledClaimer } from "../src/warm-pool/index.js";
 import { CASES } from "./bodies.js";
+import { BUILD, buildForBench } from "./build.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -34,6 +32,26 @@ const { values: args } = parseArgs({
 });
 const rounds = Number(args.rounds);
 const calls = Number(args.calls);
+if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(calls) || calls < 1) {
+  process.stderr.write("bench: --rounds and --calls must be positive integers\n");
+  process.exit(1);
+}
+
+// The code `npm start` runs, built by tsc: tsx's own output differs (it names every function it
+// defines, closures included, at each definition).
+if (!buildForBench()) process.exit(1);
+/** One module of the build, typed as its source. */
+async function built<T>(path: string): Promise<T> {
+  return (await import(pathToFileURL(join(BUILD, path)).href)) as T;
+}
+const [{ hookRunner }, { loadConfig }, { createLogger }, { createMetrics }, { RequestValidators }, { disabledClaimer }] = await Promise.all([
+  built<typeof import("../src/server/app.js")>("src/server/app.js"),
+  built<typeof import("../src/server/config.js")>("src/server/config.js"),
+  built<typeof import("../src/server/log.js")>("src/server/log.js"),
+  built<typeof import("../src/server/metrics.js")>("src/server/metrics.js"),
+  built<typeof import("../src/server/validation.js")>("src/server/validation.js"),
+  built<typeof import("../src/warm-pool/index.js")>("src/warm-pool/index.js"),
+]);
 
 const run = hookRunner({
   config: loadConfig({}),

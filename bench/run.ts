@@ -27,15 +27,13 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { parseAllDocuments } from "yaml";
 import { freePort } from "../test/support/ports.js";
 import { CASES, type BenchCase, type JsonObject } from "./bodies.js";
+import { BUILD, ROOT, buildForBench } from "./build.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const BUILD = join(ROOT, "bench", ".build");
 const BASELINE_SERVER = join(BUILD, "bench", "baseline-server.js");
 const MIB = 1024 * 1024;
 
@@ -538,17 +536,7 @@ async function main(): Promise<void> {
     if (!(measure > 0) || !(warmup >= 0)) fail("--duration must be a positive number of seconds and --warmup zero or more");
   }
 
-  if (!args["no-build"]) {
-    process.stderr.write("bench: building the hook server and the baseline (tsc -p tsconfig.bench.json)\n");
-    try {
-      execFileSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", join(ROOT, "tsconfig.bench.json")], {
-        cwd: ROOT,
-        stdio: "inherit",
-      });
-    } catch {
-      fail("the build failed");
-    }
-  }
+  if (!args["no-build"] && !buildForBench()) fail("the build failed");
   if (args.profile) mkdirSync(join(ROOT, "bench", "profiles"), { recursive: true });
 
   const scratch = mkdtempSync(join(tmpdir(), "llmsafespace-bench-"));
